@@ -1,0 +1,49 @@
+"""One error hierarchy: every message names the thing that is wrong and, where there is one, the fix.
+
+`InputError` and its subclasses are the user's to fix (the CLI exits 2); everything else
+derived from `RoutinecastError` is a failure of the environment or a tool (exit 1).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class RoutinecastError(Exception):
+    """Base of every error routinecast raises on purpose."""
+
+    def __init__(self, message: str, path: str | Path | None = None, line: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.path = str(path) if path is not None else None
+        self.line = line
+
+    def __str__(self) -> str:
+        where = self.path or ""
+        if where and self.line is not None:
+            where = f"{where}:{self.line}"
+        return f"{where}: {self.message}" if where else self.message
+
+
+class InputError(RoutinecastError):
+    """Something the user wrote (a routine, an option) is wrong."""
+
+
+class RoutineError(InputError):
+    """A routine file is malformed or breaks the format's rules."""
+
+
+class VoiceError(RoutinecastError):
+    """A text-to-speech engine or voice cannot be used or failed."""
+
+
+class AudioError(RoutinecastError):
+    """ffmpeg is missing or failed to encode or decode."""
+
+
+class TaggingError(RoutinecastError):
+    """The MP3's ID3 tags could not be written or read."""
+
+
+class OutputError(RoutinecastError):
+    """An output file or folder cannot be written."""

@@ -1,0 +1,142 @@
+"""The only module that runs ffmpeg (the binary shipped in the `imageio-ffmpeg` wheel).
+
+Encodes the track once from streamed PCM, resamples speech clips, and decodes and reads
+back MP3s for checking. ffmpeg's failures become `AudioError`.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+
+from .errors import AudioError
+
+LAME_QUALITY = 3
+"""LAME's -q (0 best … 9 fastest): 3 is LAME's own default for CBR."""
+
+
+def ffmpeg_exe() -> str:
+    try:
+        import imageio_ffmpeg
+
+        return imageio_ffmpeg.get_ffmpeg_exe()
+    except (ImportError, RuntimeError) as exc:
+        raise AudioError(f"ffmpeg is not available ({exc}); reinstall routinecast so that "
+                         "the imageio-ffmpeg wheel comes with it") from None
+
+
+def _run(args: list[str], what: str, data: bytes | None = None,
+         loglevel: str = "error") -> subprocess.CompletedProcess:
+    try:
+        done = subprocess.run([ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", loglevel,
+                               *args], input=data, capture_output=True, check=False)
+    except OSError as exc:
+        raise AudioError(f"cannot run ffmpeg to {what}: {exc.strerror}") from None
+    if done.returncode != 0:
+        raise AudioError(f"ffmpeg failed to {what}: {_last_line(done.stderr)}")
+    return done
+
+
+def _last_line(stderr: bytes) -> str:
+    lines = [line for line in stderr.decode("utf-8", "replace").splitlines() if line.strip()]
+    return lines[-1].strip() if lines else "no message"
+
+
+def resample(samples: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
+    """Mono int16 samples at `from_rate` → mono int16 at `to_rate`."""
+    if from_rate == to_rate or len(samples) == 0:
+        return samples.astype(np.int16)
+    out = _run(["-f", "s16le", "-ar", str(from_rate), "-ac", "1", "-i", "pipe:0",
+                "-f", "s16le", "-ar", str(to_rate), "-ac", "1", "pipe:1"],
+               "resample speech", samples.astype("<i2").tobytes()).stdout
+    return np.frombuffer(out, dtype="<i2").copy()
+
+
+def encode_mp3(chunks: Iterable[bytes], path: Path, sample_rate: int, bitrate_kbps: int,
+               total_samples: int, progress: Callable[[int], None] | None = None) -> None:
+    """Encode mono s16le PCM `chunks` once into a CBR MP3 at `path` (no tags).
+
+    Written to a seekable file so that LAME's Info header (length, encoder delay and
+    padding for gapless playback) is filled in. `progress` is called with samples done.
+    """
+    args = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-nostats", "-loglevel", "error", "-y",
+            "-f", "s16le", "-ar", str(sample_rate), "-ac", "1", "-i", "pipe:0",
+            "-map_metadata", "-1", "-c:a", "libmp3lame", "-b:a", f"{bitrate_kbps}k",
+            "-compression_level", str(LAME_QUALITY), "-id3v2_version", "0",
+            "-write_xing", "1", "-f", "mp3", str(path)]
+    written = 0
+    with tempfile.TemporaryFile() as errors:
+        try:
+            process = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                       stderr=errors)
+        except OSError as exc:
+            raise AudioError(f"cannot run ffmpeg to encode {path.name}: {exc.strerror}") from None
+        try:
+            assert process.stdin is not None
+            for chunk in chunks:
+                process.stdin.write(chunk)
+                written += len(chunk) // 2
+                if progress:
+                    progress(written)
+            process.stdin.close()
+            code = process.wait()
+        except BrokenPipeError:
+            code = process.wait()
+        except BaseException:
+            process.kill()
+            process.wait()
+            raise
+        if code != 0:
+            errors.seek(0)
+            raise AudioError(f"ffmpeg failed to encode {path.name}: {_last_line(errors.read())}")
+    if written != total_samples:
+        raise AudioError(f"encoding {path.name} received {written} samples, "
+                         f"expected {total_samples}")
+
+
+def decode_pcm(path: Path, sample_rate: int) -> np.ndarray:
+    """Decode an audio file to mono int16 samples at `sample_rate`, as a player would."""
+    out = _run(["-i", str(path), "-f", "s16le", "-ac", "1", "-ar", str(sample_rate), "pipe:1"],
+               f"decode {Path(path).name}").stdout
+    return np.frombuffer(out, dtype="<i2")
+
+
+@dataclass(frozen=True)
+class ProbedChapter:
+    """A chapter as ffmpeg's demuxer reads it from a file."""
+
+    start_ms: int
+    end_ms: int
+    title: str
+
+
+def probe_chapters(path: Path) -> list[ProbedChapter]:
+    """Chapters as ffmpeg's demuxer reads them (for MP3: the CHAP frames in file order).
+
+    ffmpeg's metadata dump shifts chapters earlier by the stream's start time (the MP3
+    encoder's start padding), clamping at 0; the shift is added back so that times compare
+    with the tags'.
+    """
+    done = _run(["-i", str(path), "-f", "ffmetadata", "pipe:1"],
+                f"read the chapters of {Path(path).name}", loglevel="info")
+    start = re.search(r"Duration: .*?, start: (-?[\d.]+)", done.stderr.decode("utf-8", "replace"))
+    shift = Fraction(start.group(1)) * 1000 if start else Fraction(0)
+    chapters = []
+    text = done.stdout.decode("utf-8", "replace")
+    for block in re.split(r"^\[CHAPTER\]\s*$", text, flags=re.M)[1:]:
+        fields = dict(line.split("=", 1) for line in block.splitlines() if "=" in line)
+        base = Fraction(fields.get("TIMEBASE", "1/1000")) * 1000
+
+        def to_ms(value: str) -> int:
+            return round(int(value) * base + shift) if int(value) > 0 else 0
+
+        chapters.append(ProbedChapter(to_ms(fields["START"]), to_ms(fields["END"]),
+                                      fields.get("title", "")))
+    return chapters

@@ -1,0 +1,228 @@
+"""Small immutable values: what a routine says (Routine…) and what the track does (Plan…).
+
+All times are integer milliseconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+DEFAULT_SIDES = ("left", "right")
+
+
+@dataclass(frozen=True)
+class Voice:
+    """Which text-to-speech voice reads the routine."""
+
+    engine: str = "piper"
+    """Engine name: `piper` is the offline default."""
+    name: str | None = None
+    """Voice of that engine; None means the engine's default voice."""
+    speed: float = 1.0
+    """Speaking rate: 1.0 is the voice's natural pace, 1.2 is 20 % faster."""
+
+
+@dataclass(frozen=True)
+class Defaults:
+    """Values every exercise takes unless it sets its own."""
+
+    hold_ms: int = 30_000
+    """Hold for exercises (and phases) that do not give one."""
+    rest_ms: int = 5_000
+    """Silence after an exercise, before the next one begins."""
+    countdown: int = 3
+    """Seconds counted down aloud at the end of each hold long enough for it; 0 turns it off."""
+    breath_ms: int = 5_000
+    """What one breath lasts, for holds written in breaths."""
+    rep_rest_ms: int = 3_000
+    """Silence between two reps, or two sets, of the same exercise."""
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One position held within a rep: say how to get there, then hold it."""
+
+    hold_ms: int
+    """How long the position is held, in silence apart from the cues inside it."""
+    say: str | None = None
+    """Spoken before the hold: how to move into the position. None for a plain hold."""
+    during: str | None = None
+    """Spoken as the hold begins, inside the hold."""
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One exercise; it becomes one chapter."""
+
+    id: str
+    """Unique slug naming the exercise in overrides and in the plan."""
+    name: str
+    """Spoken and shown as the chapter title."""
+    phases: tuple[Phase, ...]
+    """Done in order once per rep; a plain `hold` is a single phase without `say`."""
+    setup: tuple[str, ...] = ()
+    """Spoken once, before the first hold."""
+    reps: int = 1
+    """How many times the phases are done on each side in each set."""
+    sides: tuple[str, ...] = ()
+    """Side names, done in this order in every set; empty when the exercise has no sides."""
+    sets: int = 1
+    """How many times the whole exercise (all sides) is gone through."""
+    rest_ms: int = 5_000
+    """Silence after the exercise, before the next one."""
+    rep_rest_ms: int = 3_000
+    """Silence between reps, and between sets when there are no sides."""
+    notes: str | None = None
+    """Not spoken: shown where the routine is displayed."""
+    line: int | None = None
+    """Line of the routine file where the exercise starts, for messages."""
+
+
+@dataclass(frozen=True)
+class Section:
+    """A titled group of exercises; it becomes a chapter holding them."""
+
+    id: str
+    """Slug of the title, unique among sections."""
+    title: str
+    """Spoken when the section begins, and its chapter title."""
+    exercises: tuple[Exercise, ...]
+    """The section's exercises, in order."""
+    intro: str | None = None
+    """Spoken after the title."""
+
+
+@dataclass(frozen=True)
+class Routine:
+    """A validated routine file."""
+
+    title: str
+    """Title of the routine, spoken first and written to the MP3's title tag."""
+    sections: tuple[Section, ...]
+    """Sections in order; a routine written as a flat list has one untitled section."""
+    flat: bool = True
+    """True when the file listed `exercises` directly rather than `sections`."""
+    description: str | None = None
+    """A sentence or two about the routine, for tags and share pages."""
+    author: str | None = None
+    """Who wrote the routine: the MP3's artist tag."""
+    source: str | None = None
+    """Where the routine comes from, for tags and share pages."""
+    language: str = "en"
+    """Language tag of the spoken texts (`en`, `en-GB`)."""
+    equipment: tuple[str, ...] = ()
+    """What the listener needs at hand."""
+    voice: Voice = field(default_factory=Voice)
+    """The routine's preferred voice."""
+    defaults: Defaults = field(default_factory=Defaults)
+    """Values the exercises take unless they set their own."""
+    intro: str | None = None
+    """Spoken after the title."""
+    outro: str | None = None
+    """Spoken at the end."""
+    path: str = "<routine>"
+    """File the routine was loaded from, for messages."""
+
+    @property
+    def exercises(self) -> tuple[Exercise, ...]:
+        """Every exercise in order, across sections."""
+        return tuple(ex for section in self.sections for ex in section.exercises)
+
+
+SegmentKind = Literal["speech", "tone", "silence"]
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A stretch of the track; segments follow each other with no gap or overlap."""
+
+    kind: SegmentKind
+    """`speech`, `tone` or `silence`."""
+    start_ms: int
+    """Where it begins in the track."""
+    end_ms: int
+    """Where it ends (exclusive)."""
+    text: str | None = None
+    """What is said, for speech."""
+    label: str | None = None
+    """What it is for: the cue sound of a tone (`end`, `switch`); `hold`, `rest`, `rep-rest`
+    or `pause` for a silence; None for speech."""
+
+    @property
+    def duration_ms(self) -> int:
+        return self.end_ms - self.start_ms
+
+
+@dataclass(frozen=True)
+class Hold:
+    """A timed hold: the silence (and cues inside it) the listener holds a position for."""
+
+    exercise_id: str
+    """Exercise the hold belongs to."""
+    side: str | None
+    """Side name, or None for exercises without sides."""
+    set: int
+    """Set number, from 1."""
+    rep: int
+    """Rep number within the set and side, from 1."""
+    phase: int | None
+    """Phase number from 1 for exercises written with phases; None for a plain hold."""
+    start_ms: int
+    """Where the hold begins."""
+    end_ms: int
+    """Where the hold ends; the end-of-hold tone follows."""
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """A chapter of the track; a section's chapter holds its exercises' chapters."""
+
+    id: str
+    """`intro`, `outro`, an exercise id, or `section:` and the section id."""
+    title: str
+    """Shown by players."""
+    start_ms: int
+    """Where it begins."""
+    end_ms: int
+    """Where it ends; the next chapter begins there."""
+    children: tuple["Chapter", ...] = ()
+    """Sub-chapters (a section's exercises)."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The whole timeline of a track, decided before any audio exists."""
+
+    title: str
+    """The routine's title."""
+    duration_ms: int
+    """Length of the track."""
+    chapters: tuple[Chapter, ...]
+    """Top-level chapters in order, contiguous from 0 to `duration_ms`."""
+    segments: tuple[Segment, ...]
+    """Everything in the track in order, contiguous from 0 to `duration_ms`."""
+    holds: tuple[Hold, ...]
+    """Every hold, in order."""
+
+    def leaf_chapters(self) -> list[Chapter]:
+        """Chapters as a flat player lists them: contiguous, in order, none overlapping.
+
+        A chapter with children contributes its lead-in (from its start to its first
+        child, where its title is spoken) under its own title, then its children.
+        """
+        leaves: list[Chapter] = []
+
+        def walk(chapter: Chapter) -> None:
+            if not chapter.children:
+                leaves.append(chapter)
+                return
+            first = chapter.children[0].start_ms
+            if first > chapter.start_ms:
+                leaves.append(Chapter(chapter.id, chapter.title, chapter.start_ms, first))
+            for child in chapter.children:
+                walk(child)
+
+        for chapter in self.chapters:
+            walk(chapter)
+        return leaves

@@ -1,0 +1,122 @@
+"""The only module that uses mutagen: ID3v2.3 text tags and the chapter table of contents.
+
+Chapters are CHAP frames (the plan's leaf chapters, contiguous from 0 to the end) under one
+top-level, ordered CTOC; a section is a child CTOC holding its chapters. mutagen orders
+frames by size when it saves (mutagen issue 506), but players and ffprobe read CHAP frames
+in file order, so the chapter frames are written last, in start-time order, by us.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from mutagen import MutagenError
+from mutagen.id3 import CHAP, COMM, CTOC, ID3, TIT2, TPE1, TSSE, CTOCFlags, ID3NoHeaderError
+from mutagen.id3._tags import save_frame
+
+from .errors import TaggingError
+from .models import Chapter, Plan, Routine
+
+TOP_TOC = "toc"
+NO_OFFSET = 0xFFFFFFFF
+
+
+class _ChapterOrderedID3(ID3):
+    """ID3 that writes CTOC and CHAP frames after the others, in the order they were added."""
+
+    def __init__(self, *args, **kwargs):
+        self.chapter_frames: list[CTOC | CHAP] = []
+        super().__init__(*args, **kwargs)
+
+    def _write(self, config):
+        other = super()._write(config)
+        return other + b"".join(save_frame(f, config=config) for f in self.chapter_frames)
+
+
+@dataclass(frozen=True)
+class TagInfo:
+    """What routinecast writes into an MP3, as read back from it."""
+
+    version: tuple[int, int, int]
+    """ID3 version, (2, 3, 0) for files routinecast wrote."""
+    title: str | None
+    """TIT2."""
+    chapters: list[tuple[str, int, int, str]]
+    """CHAP frames in file order: (element id, start ms, end ms, title)."""
+    toc: dict[str, tuple[bool, bool, list[str], str | None]]
+    """CTOC frames by id: (top-level, ordered, child ids, title)."""
+
+
+def write_tags(path: Path, routine: Routine, plan: Plan, software: str) -> None:
+    """Replace the ID3 tag of `path` with the routine's text tags and the plan's chapters."""
+    tags = _ChapterOrderedID3()
+    tags.add(TIT2(encoding=1, text=[routine.title]))
+    if routine.author:
+        tags.add(TPE1(encoding=1, text=[routine.author]))
+    comment = "\n".join(part for part in (
+        routine.description, f"Source: {routine.source}" if routine.source else None) if part)
+    if comment:
+        tags.add(COMM(encoding=1, lang="eng", desc="", text=[comment]))
+    tags.add(TSSE(encoding=1, text=[software]))
+    tags.chapter_frames = _chapter_frames(plan)
+    tags.update_to_v23()
+    try:
+        tags.save(str(path), v2_version=3)
+    except (MutagenError, OSError) as exc:
+        raise TaggingError(f"cannot write tags to {path}: {exc}") from None
+
+
+def _chapter_frames(plan: Plan) -> list[CTOC | CHAP]:
+    """One top CTOC, a child CTOC per section, then every CHAP in start-time order."""
+    tocs: list[CTOC] = []
+    chaps: list[CHAP] = []
+    counter = iter(range(1, 10_000))
+
+    def chap(chapter: Chapter) -> str:
+        element_id = f"ch{next(counter)}"
+        chaps.append(CHAP(element_id=element_id, start_time=chapter.start_ms,
+                          end_time=chapter.end_ms, start_offset=NO_OFFSET, end_offset=NO_OFFSET,
+                          sub_frames=[TIT2(encoding=1, text=[chapter.title])]))
+        return element_id
+
+    def entry(chapter: Chapter) -> str:
+        if not chapter.children:
+            return chap(chapter)
+        toc_id = f"toc{len(tocs) + 1}"
+        toc = CTOC(element_id=toc_id, flags=CTOCFlags.ORDERED, child_element_ids=[],
+                   sub_frames=[TIT2(encoding=1, text=[chapter.title])])
+        tocs.append(toc)
+        first = chapter.children[0].start_ms
+        if first > chapter.start_ms:  # the section's own lead-in, where its title is spoken
+            toc.child_element_ids.append(chap(Chapter(chapter.id, chapter.title,
+                                                      chapter.start_ms, first)))
+        toc.child_element_ids.extend(entry(child) for child in chapter.children)
+        return toc_id
+
+    top = CTOC(element_id=TOP_TOC, flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED,
+               child_element_ids=[entry(chapter) for chapter in plan.chapters],
+               sub_frames=[TIT2(encoding=1, text=[plan.title])])
+    return [top, *tocs, *chaps]
+
+
+def read_tags(path: Path) -> TagInfo:
+    """The tags routinecast cares about, as stored in `path`."""
+    try:
+        tags = ID3(str(path))
+    except ID3NoHeaderError:
+        raise TaggingError(f"{path} has no ID3 tag") from None
+    except (MutagenError, OSError) as exc:
+        raise TaggingError(f"cannot read tags of {path}: {exc}") from None
+
+    def title(frame) -> str | None:
+        sub = frame.sub_frames.get("TIT2")
+        return str(sub.text[0]) if sub else None
+
+    chapters = [(f.element_id, f.start_time, f.end_time, title(f) or "")
+                for f in tags.values() if isinstance(f, CHAP)]
+    toc = {f.element_id: (bool(f.flags & CTOCFlags.TOP_LEVEL), bool(f.flags & CTOCFlags.ORDERED),
+                          list(f.child_element_ids), title(f))
+           for f in tags.values() if isinstance(f, CTOC)}
+    return TagInfo(tags.version, str(tags["TIT2"].text[0]) if "TIT2" in tags else None,
+                   chapters, toc)

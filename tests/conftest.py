@@ -1,0 +1,49 @@
+"""Shared fixtures: network blocked, one speech cache per test session, fixture paths."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+CONTENT = Path(__file__).parent.parent / "content"
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch):
+    """Tests run offline: any connection that is not to this machine fails."""
+    real_connect = socket.socket.connect
+
+    def connect(self, address):
+        host = address[0] if isinstance(address, tuple) else address
+        if isinstance(host, str) and (host.startswith("127.") or host in ("::1", "localhost")
+                                      or host.startswith("/")):
+            return real_connect(self, address)
+        raise OSError(f"tests are offline: connection to {address!r} refused")
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+
+
+@pytest.fixture(scope="session")
+def speech_cache(tmp_path_factory) -> Path:
+    """One speech cache for the session: each text is synthesised by piper once."""
+    return tmp_path_factory.mktemp("speech-cache")
+
+
+@pytest.fixture(autouse=True)
+def cache_env(monkeypatch, speech_cache):
+    monkeypatch.setenv("ROUTINECAST_CACHE", str(speech_cache))
+
+
+@pytest.fixture
+def write_routine(tmp_path):
+    """Write a routine text to a file and return its path."""
+
+    def write(text: str, name: str = "routine.yaml") -> Path:
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    return write
