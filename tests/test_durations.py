@@ -34,3 +34,4 @@ def test_formats():
     assert describe_ms(90_000) == "1m30s"
     assert describe_ms(7_500) == "7.5s"
     assert describe_ms(0) == "0s"
+    assert describe_ms(5_430_500) == "1h30m30.5s"

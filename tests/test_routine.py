@@ -91,7 +91,7 @@ def test_json_errors_name_the_line(write_routine):
     ("title: T\nexercises:\n  - name: A\n    hold: 0\n", 4,
      "exercises[0].hold: the number 0 is not a positive duration"),
     ("title: T\nexercises:\n  - name: A\n    hold: 3h\n", 4,
-     'exercises[0].hold: "3h" is longer than the limit of 120m'),
+     'exercises[0].hold: "3h" is longer than the limit of 2h'),
     ("title: T\nexercises:\n  - name: A\n    hodl: 10s\n", 4,
      "exercises[0].hodl: unknown key (did you mean `hold`?)"),
     ("title: T\nexercises:\n  - name: A\n    hold: soon\n", 4,

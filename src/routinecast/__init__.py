@@ -2,7 +2,7 @@
 
 __version__ = "0.1.0"
 
-from .build import BuildSettings, Built, Prepared, build, prepare, write_mp3  # noqa: E402
+from .builder import BuildSettings, Built, Prepared, build, prepare, write_mp3  # noqa: E402
 from .errors import InputError, RoutinecastError, RoutineError  # noqa: E402
 from .models import Chapter, Exercise, Hold, Phase, Plan, Routine, Section, Segment  # noqa: E402
 from .plan import make_plan, plan_to_dict, spoken_texts  # noqa: E402

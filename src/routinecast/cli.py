@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .build import MAX_BITRATE, MIN_BITRATE, SAMPLE_RATES, Built, BuildSettings, build, \
+from .builder import MAX_BITRATE, MIN_BITRATE, SAMPLE_RATES, Built, BuildSettings, build, \
     load_all, prepare
 from .durations import format_ms
 from .errors import InputError, RoutinecastError

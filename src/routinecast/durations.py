@@ -78,10 +78,11 @@ def format_ms(ms: int) -> str:
 
 
 def describe_ms(ms: int) -> str:
-    """`90000` → `1m30s`: the compact form a user would write."""
-    minutes, rest = divmod(ms, 60_000)
+    """`90000` → `1m30s`, `7200000` → `2h`: the compact form a user would write."""
+    hours, rest = divmod(ms, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
     seconds, millis = divmod(rest, 1000)
-    parts = []
+    parts = [f"{hours}h"] if hours else []
     if minutes:
         parts.append(f"{minutes}m")
     if seconds or millis or not parts:

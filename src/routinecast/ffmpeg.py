@@ -60,12 +60,15 @@ def resample(samples: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
 
 
 def encode_mp3(chunks: Iterable[bytes], path: Path, sample_rate: int, bitrate_kbps: int,
-               total_samples: int, progress: Callable[[int], None] | None = None) -> None:
+               total_samples: int, progress: Callable[[int], None] | None = None,
+               name: str | None = None) -> None:
     """Encode mono s16le PCM `chunks` once into a CBR MP3 at `path` (no tags).
 
     Written to a seekable file so that LAME's Info header (length, encoder delay and
-    padding for gapless playback) is filled in. `progress` is called with samples done.
+    padding for gapless playback) is filled in. `progress` is called with samples done;
+    `name` is what messages call the file (the final name when `path` is a temporary one).
     """
+    name = name or path.name
     args = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-nostats", "-loglevel", "error", "-y",
             "-f", "s16le", "-ar", str(sample_rate), "-ac", "1", "-i", "pipe:0",
             "-map_metadata", "-1", "-c:a", "libmp3lame", "-b:a", f"{bitrate_kbps}k",
@@ -77,7 +80,7 @@ def encode_mp3(chunks: Iterable[bytes], path: Path, sample_rate: int, bitrate_kb
             process = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                        stderr=errors)
         except OSError as exc:
-            raise AudioError(f"cannot run ffmpeg to encode {path.name}: {exc.strerror}") from None
+            raise AudioError(f"cannot run ffmpeg to encode {name}: {exc.strerror}") from None
         try:
             assert process.stdin is not None
             for chunk in chunks:
@@ -95,9 +98,9 @@ def encode_mp3(chunks: Iterable[bytes], path: Path, sample_rate: int, bitrate_kb
             raise
         if code != 0:
             errors.seek(0)
-            raise AudioError(f"ffmpeg failed to encode {path.name}: {_last_line(errors.read())}")
+            raise AudioError(f"ffmpeg failed to encode {name}: {_last_line(errors.read())}")
     if written != total_samples:
-        raise AudioError(f"encoding {path.name} received {written} samples, "
+        raise AudioError(f"encoding {name} received {written} samples, "
                          f"expected {total_samples}")
 
 

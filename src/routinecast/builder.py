@@ -102,7 +102,7 @@ def write_mp3(prepared: Prepared, path: Path, settings: BuildSettings = BuildSet
         total = total_samples(prepared.plan, rate)
         report = (lambda done: progress("encoding", done, total)) if progress else None
         encode_mp3(render(prepared.plan, prepared.clips, rate), temp, rate,
-                   settings.bitrate_kbps, total, report)
+                   settings.bitrate_kbps, total, report, name=path.name)
         write_tags(temp, prepared.routine, prepared.plan, f"routinecast {__version__}")
         os.replace(temp, path)
     except OSError as exc:

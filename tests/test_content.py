@@ -1,0 +1,68 @@
+"""The demo routines in content/: faithful to their articles, and built for real."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from routinecast.builder import BuildSettings, build
+from routinecast.ffmpeg import decode_pcm, probe_chapters
+from routinecast.render import sample_index
+from routinecast.routine import load_routine
+
+from conftest import CONTENT
+
+ROUTINES = sorted(CONTENT.glob("*.yaml"))
+
+
+def exercise(routine_file: str, exercise_id: str):
+    routine = load_routine(CONTENT / routine_file)
+    return next(e for e in routine.exercises if e.id == exercise_id)
+
+
+def test_five_routines_each_naming_its_source():
+    assert len(ROUTINES) == 5
+    for path in ROUTINES:
+        routine = load_routine(path)
+        assert routine.source, f"{path.name} has no source"
+        assert routine.intro and routine.exercises
+
+
+def test_timings_follow_the_articles():
+    passive = exercise("lower-back-pain-stretches.yaml", "passive-low-back-stretch")
+    assert max(p.hold_ms for p in passive.phases) == 5 * 60_000
+    hamstring = exercise("lower-back-pain-stretches.yaml", "hamstring-stretch")
+    assert (hamstring.sets, hamstring.reps) == (3, 3)
+    assert all(5_000 <= p.hold_ms <= 10_000 for p in hamstring.phases)
+    seated = exercise("lower-back-pain-stretches.yaml", "seated-hip-stretch")
+    assert seated.sides and seated.sets >= 3 and seated.phases[0].hold_ms == 60_000
+    cat = exercise("low-back-stretches.yaml", "cat-and-camel")
+    assert [p.hold_ms for p in cat.phases] == [10_000, 10_000] and cat.reps > 1
+    cat_stretch = exercise("massage-therapist-lower-back-stretches.yaml", "cat-stretch")
+    assert 5 <= cat_stretch.reps <= 10 and len(cat_stretch.phases) >= 2
+    butterfly = exercise("massage-therapist-lower-back-stretches.yaml", "butterfly")
+    assert butterfly.phases[0].hold_ms == 5 * load_routine(
+        CONTENT / "massage-therapist-lower-back-stretches.yaml").defaults.breath_ms
+    bend = exercise("directed-lower-back-stretching.yaml", "directed-forward-bend")
+    assert 7 <= bend.reps <= 10 and 10_000 <= bend.phases[0].hold_ms <= 20_000
+    knees = exercise("back-stretching-exercises.yaml", "single-knee-to-chest")
+    assert len(knees.sides) == 2 and 15_000 <= knees.phases[0].hold_ms <= 20_000
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory, speech_cache):
+    """Every demo routine built, as `scripts/demo` does."""
+    out = tmp_path_factory.mktemp("demo")
+    return build(ROUTINES, out, BuildSettings(cache_dir=speech_cache))
+
+
+def test_demo_builds_match_their_plans(demo):
+    assert [r.path.stem for r in demo] == [p.stem for p in ROUTINES]
+    for result in demo:
+        leaves = result.plan.leaf_chapters()
+        probed = probe_chapters(result.path)
+        assert [(c.title, c.start_ms, c.end_ms) for c in probed] == [
+            (c.title, c.start_ms, c.end_ms) for c in leaves], result.path.name
+        assert len(decode_pcm(result.path, 44_100)) == sample_index(result.plan.duration_ms,
+                                                                    44_100)
