@@ -114,6 +114,30 @@ def test_decoded_audio_matches_the_plan(built):
         assert abs(onset_ms(pcm, hold.start_ms - TOLERANCE_MS) - hold.start_ms) <= TOLERANCE_MS
 
 
+@pytest.mark.parametrize("rate", [44_100, 24_000])
+def test_every_track_length_decodes_exactly(tmp_path, rate):
+    """Lengths ending just past an MP3 frame boundary would decode long; they are avoided."""
+    from routinecast.ffmpeg import encode_mp3, exact_length_ms
+
+    frame = 1152 if rate >= 32_000 else 576
+    for ms in range(2000, 2000 + 3 * frame * 1000 // rate):
+        samples = sample_index(exact_length_ms(ms, rate), rate)
+        assert not 1 <= samples % frame <= 46
+    for ms in (1000 * frame * 40 // rate + 1, 2001, 2013):  # one just past a frame edge
+        length = exact_length_ms(ms, rate)
+        assert ms <= length <= ms + 2
+        n = sample_index(length, rate)
+        pcm = (np.sin(np.arange(n) / 20) * 3000).astype("<i2")
+        encode_mp3([pcm.tobytes()], tmp_path / "x.mp3", rate, 64, n)
+        assert len(decode_pcm(tmp_path / "x.mp3", rate)) == n
+
+
+def test_the_mp3_is_readable_by_others_as_the_umask_allows(built):
+    umask = os.umask(0)
+    os.umask(umask)
+    assert os.stat(built["small"].path).st_mode & 0o777 == 0o666 & ~umask
+
+
 def test_the_mp3_is_cbr_with_an_info_header(built):
     data = built["small"].path.read_bytes()
     assert b"Info" in data[:8192] and b"Xing" not in data[:8192]

@@ -88,7 +88,8 @@ def test_unknown_engine_is_input_error(run, write_routine):
     path = write_routine("title: T\nvoice: {engine: nosuch}\nexercises:\n  - name: A\n")
     result = run("plan", path)
     assert result.exit_code == 2
-    assert result.output.strip() == "unknown speech engine `nosuch` (available: piper)"
+    assert result.output.strip() == f"{path}: unknown speech engine `nosuch` (available: piper)"
+    assert run("validate", path).exit_code == 2
 
 
 def test_wrong_language_for_voice(run, write_routine):
@@ -96,6 +97,13 @@ def test_wrong_language_for_voice(run, write_routine):
     result = run("plan", path)
     assert result.exit_code == 2
     assert "language is `de` but piper voice en_US-joe-medium speaks en_US" in result.output
+
+
+def test_a_bad_voice_in_the_second_file_writes_nothing(run, write_routine, tmp_path):
+    bad = write_routine("title: T\nvoice: {engine: nosuch}\nexercises:\n  - name: A\n", "b.yaml")
+    result = run("build", FIXTURES / "small.yaml", bad, "-o", tmp_path / "out")
+    assert result.exit_code == 2 and str(bad) in result.output
+    assert not (tmp_path / "out").exists()
 
 
 def test_unreadable_output_folder(run, tmp_path):

@@ -62,7 +62,9 @@ def test_demo_builds_match_their_plans(demo):
     for result in demo:
         leaves = result.plan.leaf_chapters()
         probed = probe_chapters(result.path)
-        assert [(c.title, c.start_ms, c.end_ms) for c in probed] == [
-            (c.title, c.start_ms, c.end_ms) for c in leaves], result.path.name
+        assert [c.title for c in probed] == [c.title for c in leaves], result.path.name
+        for chapter, leaf in zip(probed, leaves):  # ±1 ms: ffmpeg reports padding-shifted times
+            assert abs(chapter.start_ms - leaf.start_ms) <= 1, (result.path.name, chapter)
+            assert abs(chapter.end_ms - leaf.end_ms) <= 1, (result.path.name, chapter)
         assert len(decode_pcm(result.path, 44_100)) == sample_index(result.plan.duration_ms,
                                                                     44_100)

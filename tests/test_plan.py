@@ -3,8 +3,8 @@
 import pytest
 
 from routinecast.errors import InputError
-from routinecast.plan import (LEAD_MS, MIN_QUIET_MS, TONE_MS, format_table, make_plan,
-                              plan_to_dict, spoken_texts)
+from routinecast.plan import (LEAD_MS, MIN_QUIET_MS, TONE_MS, format_table, lengthen,
+                              make_plan, plan_to_dict, spoken_texts)
 from routinecast.routine import load_routine
 
 from conftest import FIXTURES
@@ -177,3 +177,13 @@ def test_min_quiet_is_respected(write_routine):
     (hold,) = plan.holds
     first_word = min(s.start_ms for s in plan.segments if s.text == "Two.")
     assert first_word - hold.start_ms >= MIN_QUIET_MS
+
+
+def test_lengthen_extends_only_the_closing_silence():
+    plan = make_plan(load_routine(FIXTURES / "small.yaml"), length)
+    longer = lengthen(plan, plan.duration_ms + 2)
+    assert_contiguous(longer)
+    assert longer.duration_ms == plan.duration_ms + 2
+    assert longer.segments[:-1] == plan.segments[:-1] and longer.holds == plan.holds
+    assert longer.chapters[-1].end_ms == plan.duration_ms + 2
+    assert lengthen(plan, plan.duration_ms) is plan

@@ -157,6 +157,8 @@ def test_mistakes_name_file_line_and_key(write_routine, text, line, message):
 def test_file_level_problems(tmp_path, write_routine):
     with pytest.raises(RoutineError, match=r"nope\.yaml: no such file"):
         load_routine(tmp_path / "nope.yaml")
+    with pytest.raises(RoutineError, match=r"is a folder, not a routine file \(give the \.yaml"):
+        load_routine(tmp_path)
     with pytest.raises(RoutineError, match=r"unsupported file type `\.txt`"):
         load_routine(write_routine("title: T", "r.txt"))
     bad = tmp_path / "latin1.yaml"
@@ -191,3 +193,51 @@ def test_every_fixture_file_is_named_for_its_state():
     for path in FIXTURES.glob("bad-*.yaml"):
         with pytest.raises(RoutineError):
             load_routine(Path(path))
+
+
+@pytest.mark.parametrize("text, line, message", [
+    ("title: T\nexercises:\n  - name: A\n    hold: '" + "9" * 400 + "'\n", 4, "is not a duration"),
+    ("title: T\nexercises:\n  - name: A\n    hold: " + "9" * 320 + "s\n", 4, "is not a duration"),
+    ("title: T\nintro: " + "[" * 2000 + "]" * 2000 + "\nexercises:\n  - name: A\n", None,
+     "nested too deeply"),
+    ("title: T\nexercises:\n  - name: A\n    <<: 5\n", 3, "cannot merge"),
+    ("title: T\nexercises:\n  - name: A\n    reps: !!int x\n", 4, "cannot read value 'x' as int"),
+    ("title: T\nexercises:\n  - name: A\n    reps: !!bool x\n", 4, "cannot read value 'x' as bool"),
+    ("title: T\x07\nexercises:\n  - name: A\n", 1, "contains the control character U+0007"),
+    ("title: T\nexercises:\n  - name: A\n    sides: [On, Off]\n", 4,
+     "must be text, not the boolean true (put words like yes, no, on and off in quotes)"),
+])
+def test_hostile_input_is_our_error(write_routine, text, line, message):
+    path = write_routine(text)
+    with pytest.raises(RoutineError) as info:
+        load_routine(path)
+    assert message in str(info.value)
+    assert info.value.line == line and "\n" not in str(info.value)
+
+
+def test_merge_keys_let_written_keys_override(write_routine):
+    routine = load_routine(write_routine(
+        "title: T\nexercises:\n  - &base {name: A, hold: 5s, reps: 2}\n"
+        "  - <<: *base\n    name: B\n  - <<: *base\n    name: C\n    hold: 7s\n"))
+    assert [(e.name, e.phases[0].hold_ms, e.reps) for e in routine.exercises] == [
+        ("A", 5000, 2), ("B", 5000, 2), ("C", 7000, 2)]
+
+
+def test_json_with_tabs_and_escaped_emoji(write_routine):
+    path = write_routine('{\n\t"title": "Stretch \\ud83d\\ude00",\n\t"exercises": '
+                         '[{"name": "A"}]\n}\n', "r.json")
+    routine = load_routine(path)
+    assert routine.title == "Stretch \U0001F600"
+    routine.title.encode("utf-8")
+
+
+def test_errors_come_in_file_order(write_routine):
+    path = write_routine("title: [T]\nexercises:\n  - name: A\n    hold: -1s\n")
+    with pytest.raises(RoutineError, match=":1: title: must be text"):
+        load_routine(path)
+
+
+def test_empty_default_means_the_default(write_routine):
+    routine = load_routine(write_routine("title: T\ndefaults: {breath: , hold: }\n"
+                                         "exercises:\n  - name: A\n    hold: 2 breaths\n"))
+    assert routine.exercises[0].phases[0].hold_ms == 10_000

@@ -14,10 +14,10 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 
 from . import __version__
-from .errors import OutputError
-from .ffmpeg import encode_mp3
+from .errors import InputError, OutputError, RoutineError
+from .ffmpeg import encode_mp3, exact_length_ms
 from .models import Plan, Routine
-from .plan import make_plan, spoken_texts
+from .plan import lengthen, make_plan, spoken_texts
 from .render import render, total_samples
 from .routine import load_routine
 from .tagging import write_tags
@@ -77,7 +77,7 @@ def prepare(routine: Routine, settings: BuildSettings = BuildSettings(),
                            report)
     rate = settings.sample_rate
     plan = make_plan(routine, lambda text: -(-len(clips[text]) * 1000 // rate))
-    return Prepared(routine, plan, clips)
+    return Prepared(routine, lengthen(plan, exact_length_ms(plan.duration_ms, rate)), clips)
 
 
 def output_path(routine: Routine, output_dir: Path) -> Path:
@@ -93,6 +93,8 @@ def write_mp3(prepared: Prepared, path: Path, settings: BuildSettings = BuildSet
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.",
                                              suffix=".part.mp3")
+        # mkstemp makes the file private; the MP3 is for sharing, so honour the umask
+        os.fchmod(handle, 0o666 & ~_umask())
         os.close(handle)
     except OSError as exc:
         raise OutputError(f"cannot write to {path.parent} ({exc.strerror})") from None
@@ -112,9 +114,24 @@ def write_mp3(prepared: Prepared, path: Path, settings: BuildSettings = BuildSet
     return Built(path, prepared.plan)
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def load_all(paths: Iterable[str | Path]) -> list[Routine]:
-    """Load and validate every routine before anything is built, so a mistake writes nothing."""
-    return [load_routine(path) for path in paths]
+    """Load and validate every routine, and check its voice, before anything is built, so
+    that a mistake in any of them writes nothing."""
+    routines = []
+    for path in paths:
+        routine = load_routine(path)
+        try:
+            open_engine(routine.voice, routine.language)
+        except InputError as exc:
+            raise RoutineError(exc.message, routine.path) from None
+        routines.append(routine)
+    return routines
 
 
 def build(paths: Sequence[str | Path], output_dir: str | Path = "output",

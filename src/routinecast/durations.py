@@ -39,7 +39,7 @@ def parse_duration(value: object, breath_ms: int | None = None) -> int:
         raise DurationSyntaxError("is not a duration")
     text = value.strip().lower()
     if _PLAIN.fullmatch(text):
-        return round(float(text) * 1000)
+        return parse_duration(float(text))
     sign = -1 if text.startswith("-") else 1
     text = text.lstrip("+-").strip()
     total = 0.0
@@ -61,6 +61,8 @@ def parse_duration(value: object, breath_ms: int | None = None) -> int:
         units_seen.append(unit)
         pos = match.end()
     if not units_seen:
+        raise DurationSyntaxError("is not a duration")
+    if total == float("inf"):
         raise DurationSyntaxError("is not a duration")
     return sign * round(total)
 

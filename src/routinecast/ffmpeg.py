@@ -77,8 +77,10 @@ def encode_mp3(chunks: Iterable[bytes], path: Path, sample_rate: int, bitrate_kb
     written = 0
     with tempfile.TemporaryFile() as errors:
         try:
+            # its own session: a Ctrl-C reaches routinecast alone, which then stops ffmpeg
+            # and reports the interruption rather than a failed encoder
             process = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                       stderr=errors)
+                                       stderr=errors, start_new_session=True)
         except OSError as exc:
             raise AudioError(f"cannot run ffmpeg to encode {name}: {exc.strerror}") from None
         try:
@@ -102,6 +104,19 @@ def encode_mp3(chunks: Iterable[bytes], path: Path, sample_rate: int, bitrate_kb
     if written != total_samples:
         raise AudioError(f"encoding {name} received {written} samples, "
                          f"expected {total_samples}")
+
+
+def exact_length_ms(duration_ms: int, sample_rate: int) -> int:
+    """The shortest length from `duration_ms` whose MP3 decodes to exactly its samples.
+
+    A track ending 1 to 46 samples into an MP3 frame (1152 samples; 576 below 32 kHz)
+    decodes up to 46 samples longer than was encoded, which would move the end of the last
+    chapter off the end of the audio; a length a millisecond or two longer avoids it.
+    """
+    frame = 1152 if sample_rate >= 32_000 else 576
+    while 1 <= (duration_ms * sample_rate // 1000) % frame <= 46:
+        duration_ms += 1
+    return duration_ms
 
 
 def decode_pcm(path: Path, sample_rate: int) -> np.ndarray:

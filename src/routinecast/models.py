@@ -75,8 +75,6 @@ class Exercise:
     """Silence between reps, and between sets when there are no sides."""
     notes: str | None = None
     """Not spoken: shown where the routine is displayed."""
-    line: int | None = None
-    """Line of the routine file where the exercise starts, for messages."""
 
 
 @dataclass(frozen=True)
@@ -167,7 +165,7 @@ class Hold:
     rep: int
     """Rep number within the set and side, from 1."""
     phase: int | None
-    """Phase number from 1 for exercises written with phases; None for a plain hold."""
+    """Phase number from 1; None for a plain hold (a single phase with nothing to `say`)."""
     start_ms: int
     """Where the hold begins."""
     end_ms: int

@@ -7,7 +7,7 @@ synthesised clips; `spoken_texts` finds which texts a routine needs before they 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Callable
 
 from .durations import describe_ms, format_ms
@@ -21,7 +21,7 @@ LEAD_MS = 500
 PAUSE_MS = 600
 """Silence after anything spoken or sounded, before the next thing."""
 SECTION_PAUSE_MS = 1_000
-"""Silence after the introduction and after a section's introduction."""
+"""Silence after the routine's introduction and after a section's."""
 TAIL_MS = 1_500
 """Silence at the very end."""
 MIN_QUIET_MS = 1_000
@@ -69,9 +69,14 @@ class _Timeline:
 
     def add(self, kind: str, length: int, text: str | None = None,
             label: str | None = None) -> None:
-        if length > 0:
+        if length <= 0:
+            return
+        last = self.segments[-1] if self.segments else None
+        if kind == "silence" and last and last.kind == "silence" and last.label == label:
+            self.segments[-1] = Segment(kind, last.start_ms, self.now + length, text, label)
+        else:
             self.segments.append(Segment(kind, self.now, self.now + length, text, label))
-            self.now += length
+        self.now += length
 
     def say(self, text: str | None, pause: int = PAUSE_MS) -> None:
         if text:
@@ -119,7 +124,7 @@ def make_plan(routine: Routine, speech_ms: SpeechLength) -> Plan:
     line.silence(LEAD_MS, "pause")
     line.say(routine.title)
     line.say(routine.intro)
-    line.silence(SECTION_PAUSE_MS, "pause")
+    line.silence(SECTION_PAUSE_MS - PAUSE_MS, "pause")
     chapters = [Chapter("intro", INTRO_TITLE, 0, line.now)]
 
     last = routine.exercises[-1]
@@ -182,10 +187,22 @@ def _exercise(line: _Timeline, exercise: Exercise, countdown: int, rest: bool) -
                 for number, phase in enumerate(exercise.phases, start=1):
                     line.say(phase.say)
                     record = Hold(exercise.id, side, set_number, rep,
-                                  None if len(exercise.phases) == 1 else number, 0, 0)
+                                  None if plain and len(exercise.phases) == 1 else number, 0, 0)
                     line.hold(phase, countdown, record)
     if rest:
         line.silence(exercise.rest_ms, "rest")
+
+
+def lengthen(plan: Plan, duration_ms: int) -> Plan:
+    """`plan` with its closing silence extended so that the track lasts `duration_ms`."""
+    extra = duration_ms - plan.duration_ms
+    if extra <= 0:
+        return plan
+    last_segment, last_chapter = plan.segments[-1], plan.chapters[-1]
+    return replace(
+        plan, duration_ms=duration_ms,
+        segments=(*plan.segments[:-1], replace(last_segment, end_ms=duration_ms)),
+        chapters=(*plan.chapters[:-1], replace(last_chapter, end_ms=duration_ms)))
 
 
 def spoken_texts(routine: Routine) -> list[str]:

@@ -72,6 +72,9 @@ def load_routine(path: str | Path) -> Routine:
 
 def _read(path: Path) -> _Map:
     name = str(path)
+    if path.is_dir():
+        raise RoutineError("is a folder, not a routine file (give the .yaml files in it, "
+                           f"e.g. {path}/*.yaml)", name)
     if path.suffix.lower() not in SUFFIXES:
         raise RoutineError(f"unsupported file type `{path.suffix or '(none)'}`; "
                            f"write the routine as {', '.join(SUFFIXES)}", name)
@@ -80,8 +83,6 @@ def _read(path: Path) -> _Map:
             raw = handle.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise RoutineError("no such file", name) from None
-    except IsADirectoryError:
-        raise RoutineError("is a folder, not a routine file", name) from None
     except OSError as exc:
         raise RoutineError(f"cannot be read ({exc.strerror})", name) from None
     if len(raw) > MAX_FILE_BYTES:
@@ -97,8 +98,18 @@ def _read(path: Path) -> _Map:
             json.loads(text)
         except json.JSONDecodeError as exc:
             raise RoutineError(f"invalid JSON: {exc.msg}", name, exc.lineno) from None
+        # valid JSON has tabs only between tokens, where YAML wants spaces
+        text = text.replace("\t", " ")
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.reader.ReaderError as exc:
+        line = text[: exc.position].count("\n") + 1
+        char = exc.character
+        shown = f"U+{char:04X}" if isinstance(char, int) else repr(char)
+        raise RoutineError(f"contains the control character {shown}, which a routine cannot "
+                           "hold; delete it", name, line) from None
+    except RecursionError:
+        raise RoutineError("is nested too deeply to be a routine", name) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -107,7 +118,10 @@ def _read(path: Path) -> _Map:
         raise RoutineError(f"invalid YAML: {exc}", name) from None
     if node is None:
         raise RoutineError("is empty; a routine needs at least `title` and `exercises`", name, 1)
-    data = _Converter(name).convert(node)
+    try:
+        data = _Converter(name).convert(node)
+    except RecursionError:
+        raise RoutineError("is nested too deeply to be a routine", name) from None
     if not isinstance(data, _Map):
         raise RoutineError(f"must be a mapping of keys (title, exercises, …), not {_kind(data)}",
                            name, node.start_mark.line + 1)
@@ -152,16 +166,30 @@ class _Converter:
         if isinstance(node, yaml.MappingNode):
             result = _Map()
             result.line, result.key_lines = line, {}
-            self.constructor.flatten_mapping(node)
+            written = {id(key) for key, _ in node.value}
+            # flatten a copy: an alias may bring this same node back
+            node = yaml.MappingNode(node.tag, list(node.value), node.start_mark, node.end_mark)
+            try:
+                self.constructor.flatten_mapping(node)
+            except yaml.constructor.ConstructorError as exc:
+                raise RoutineError(f"cannot merge: {exc.problem}", self.path, line) from None
+            merged: set[str] = set()
             for key_node, value_node in node.value:
                 key = self.convert(key_node)
                 key_line = key_node.start_mark.line + 1
                 if not isinstance(key, str):
                     raise RoutineError(f"key {key!r} must be text", self.path, key_line)
+                from_merge = id(key_node) not in written
                 if key in result:
-                    raise RoutineError(f"`{key}` appears twice in the same mapping "
-                                       f"(first at line {result.key_lines[key]})",
-                                       self.path, key_line)
+                    if from_merge:  # of several mappings merged with `<<`, the first wins
+                        continue
+                    if key not in merged:
+                        raise RoutineError(f"`{key}` appears twice in the same mapping "
+                                           f"(first at line {result.key_lines[key]})",
+                                           self.path, key_line)
+                    del result[key]  # a key written out overrides one merged in
+                if from_merge:
+                    merged.add(key)
                 result[key] = self.convert(value_node)
                 result.key_lines[key] = key_line
             return result
@@ -176,6 +204,9 @@ class _Converter:
             return self.constructor.construct_object(node)
         except yaml.constructor.ConstructorError as exc:
             raise RoutineError(f"cannot read value: {exc.problem}", self.path, line) from None
+        except (ValueError, KeyError, IndexError, TypeError):  # e.g. `!!int x`
+            raise RoutineError(f"cannot read value {node.value!r} as {node.tag.split(':')[-1]}",
+                               self.path, line) from None
 
 
 def _kind(value: Any) -> str:
@@ -234,9 +265,19 @@ class _Validator:
     # -- scalars ----------------------------------------------------------------------
 
     def text(self, value: Any, where: str, line: int | None) -> str:
-        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        if isinstance(value, bool):
+            raise self.fail(line, where, f"must be text, not {_kind(value)} (put words like "
+                            "yes, no, on and off in quotes)")
+        if not isinstance(value, (str, int, float)):
             raise self.fail(line, where, f"must be text, not {_kind(value)}")
         text = " ".join(str(value).split())
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            try:  # JSON escapes such as "\ud83d\ude00" arrive as two halves of a pair
+                text = text.encode("utf-16", "surrogatepass").decode("utf-16")
+            except UnicodeError:
+                raise self.fail(line, where, "contains an invalid character") from None
         if not text:
             raise self.fail(line, where, "is empty")
         if len(text) > MAX_TEXT_CHARS:
@@ -291,6 +332,18 @@ class _Validator:
                        else "needs `exercises` (a list) or `sections`")
             raise RoutineError(message, self.path,
                                lines.get("sections") if has_exercises else data.line)
+        title = self.text(data["title"], "title", lines["title"])
+        header = dict(
+            description=self.optional_text(data, "description", ""),
+            author=self.optional_text(data, "author", ""),
+            source=self.optional_text(data, "source", ""),
+            language=self.language(data),
+            equipment=(self.texts(data["equipment"], "equipment", lines["equipment"])
+                       if data.get("equipment") is not None else ()),
+            voice=self.voice(data),
+            intro=self.optional_text(data, "intro", ""),
+            outro=self.optional_text(data, "outro", ""),
+        )
         defaults = self.defaults(data)
         self.seen_ids: dict[str, int | None] = {}
         if has_exercises:
@@ -299,22 +352,8 @@ class _Validator:
             sections = (Section(id="", title="", exercises=exercises),)
         else:
             sections = self.sections(data["sections"], lines["sections"], defaults)
-        return Routine(
-            title=self.text(data["title"], "title", lines["title"]),
-            description=self.optional_text(data, "description", ""),
-            author=self.optional_text(data, "author", ""),
-            source=self.optional_text(data, "source", ""),
-            language=self.language(data),
-            equipment=(self.texts(data["equipment"], "equipment", lines["equipment"])
-                       if data.get("equipment") is not None else ()),
-            voice=self.voice(data),
-            defaults=defaults,
-            intro=self.optional_text(data, "intro", ""),
-            outro=self.optional_text(data, "outro", ""),
-            sections=sections,
-            flat=has_exercises,
-            path=self.path,
-        )
+        return Routine(title=title, sections=sections, flat=has_exercises, defaults=defaults,
+                       path=self.path, **header)
 
     def language(self, data: _Map) -> str:
         if data.get("language") is None:
@@ -353,7 +392,7 @@ class _Validator:
         lines = values.key_lines
         base = Defaults()
         breath_ms = base.breath_ms
-        if "breath" in values:
+        if values.get("breath") is not None:
             breath_ms = self.duration(values["breath"], "defaults.breath", lines["breath"], None,
                                       high=60_000)
 
@@ -429,7 +468,6 @@ class _Validator:
             rest_ms=duration("rest", defaults.rest_ms, True),
             rep_rest_ms=duration("rep_rest", defaults.rep_rest_ms, True),
             notes=self.optional_text(data, "notes", where),
-            line=line,
         )
 
     def exercise_id(self, data: _Map, where: str, name: str) -> str:
