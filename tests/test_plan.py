@@ -187,3 +187,10 @@ def test_lengthen_extends_only_the_closing_silence():
     assert longer.segments[:-1] == plan.segments[:-1] and longer.holds == plan.holds
     assert longer.chapters[-1].end_ms == plan.duration_ms + 2
     assert lengthen(plan, plan.duration_ms) is plan
+
+
+def test_table_clips_long_texts_but_json_keeps_them(write_routine):
+    intro = "A sentence long enough to be clipped in the table. " * 3
+    plan = plan_of(write_routine, f"title: T\nintro: {intro}\nexercises:\n  - name: A\n")
+    assert f"“{intro[:71].rstrip()}…”" in format_table(plan)
+    assert intro.strip() in [s["text"] for s in plan_to_dict(plan)["segments"] if "text" in s]

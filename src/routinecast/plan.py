@@ -33,6 +33,9 @@ OUTRO_TITLE = "Closing"
 AGAIN = "Again."
 NUMBER_WORDS = ("One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine", "Ten")
 
+TABLE_TEXT = 72
+"""Longest text the plan table shows in full; `--json` always has all of it."""
+
 SpeechLength = Callable[[str], int]
 
 
@@ -262,7 +265,9 @@ def format_table(plan: Plan) -> str:
             rows.append((hold.start_ms, f"hold {describe_ms(hold.end_ms - hold.start_ms)} "
                                         f"({', '.join(d for d in detail if d)})"))
         if segment.kind == "speech":
-            rows.append((segment.start_ms, f"“{segment.text}”"))
+            text = segment.text if len(segment.text) <= TABLE_TEXT else \
+                segment.text[: TABLE_TEXT - 1].rstrip() + "…"
+            rows.append((segment.start_ms, f"“{text}”"))
         elif segment.label in ("rest", "rep-rest"):
             rows.append((segment.start_ms, f"{segment.label} {describe_ms(segment.duration_ms)}"))
         elif segment.label == "switch":
