@@ -1,0 +1,113 @@
+"""Speech: the real piper voice, the disk cache, and clip trimming."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+
+from routinecast.errors import InputError
+from routinecast.models import Voice
+from routinecast.tts import open_engine, synthesize_all, trim_silence
+from routinecast.tts.cache import ClipCache, default_cache_dir
+from routinecast.tts.piper import BUNDLED_VOICE, PiperEngine
+
+RATE = 44_100
+
+
+class Counting:
+    """Wraps an engine and counts what it is asked to say."""
+
+    def __init__(self, engine):
+        self.engine, self.said = engine, []
+        self.name, self.voice_id, self.speed = engine.name, engine.voice_id, engine.speed
+        self.sample_rate = engine.sample_rate
+
+    def synthesize(self, text):
+        self.said.append(text)
+        return self.engine.synthesize(text)
+
+
+@pytest.fixture(scope="module")
+def joe():
+    return PiperEngine()
+
+
+def test_bundled_voice_speaks(joe):
+    samples = joe.synthesize("Breathe in slowly.")
+    assert joe.voice_id == BUNDLED_VOICE and joe.sample_rate == 22_050
+    assert samples.dtype == np.int16
+    assert 0.5 < len(samples) / joe.sample_rate < 3
+    assert np.abs(samples.astype(np.int32)).max() > 5000
+
+
+def test_each_text_is_synthesised_once_then_cached(joe, tmp_path):
+    engine = Counting(joe)
+    cache = ClipCache(tmp_path)
+    first = synthesize_all(["One.", "Two.", "One."], engine, cache, RATE)
+    assert engine.said == ["One.", "Two."]
+    again = synthesize_all(["Two.", "One."], engine, cache, RATE)
+    assert engine.said == ["One.", "Two."]
+    assert np.array_equal(first["One."], again["One."])
+
+
+def test_a_damaged_cache_entry_is_synthesised_again(joe, tmp_path):
+    engine = Counting(joe)
+    cache = ClipCache(tmp_path)
+    synthesize_all(["Relax."], engine, cache, RATE)
+    (entry,) = tmp_path.glob("*/*.wav")
+    entry.write_bytes(entry.read_bytes()[:100])
+    clips = synthesize_all(["Relax."], engine, cache, RATE)
+    assert engine.said == ["Relax.", "Relax."] and len(clips["Relax."]) > RATE // 4
+
+
+def test_cache_key_separates_engine_voice_speed_rate_and_text(tmp_path):
+    cache = ClipCache(tmp_path)
+    base = ("piper", "v", 1.0, RATE, "Hi.")
+    keys = {cache.key(*base), cache.key("gtts", *base[1:]), cache.key("piper", "w", 1.0, RATE, "Hi."),
+            cache.key("piper", "v", 1.1, RATE, "Hi."), cache.key("piper", "v", 1.0, 48_000, "Hi."),
+            cache.key("piper", "v", 1.0, RATE, "Hi!")}
+    assert len(keys) == 6
+
+
+def test_cache_dir_comes_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("ROUTINECAST_CACHE", str(tmp_path / "c"))
+    assert default_cache_dir() == tmp_path / "c"
+    monkeypatch.delenv("ROUTINECAST_CACHE")
+    assert default_cache_dir().name == "speech"
+
+
+def test_speed_changes_the_pace(joe):
+    text = "Lean forward slowly and let your arms hang."
+    normal = len(joe.synthesize(text))
+    fast = len(PiperEngine(speed=1.5).synthesize(text))
+    assert fast < normal * 0.8
+
+
+def test_a_piper_voice_given_by_path(joe, tmp_path):
+    shutil.copy(joe.model_path, tmp_path / "mine.onnx")
+    shutil.copy(joe.config_path, tmp_path / "mine.onnx.json")
+    engine = open_engine(Voice(name=str(tmp_path / "mine.onnx")), "en-GB")
+    assert engine.voice_id != BUNDLED_VOICE
+    assert len(engine.synthesize("Hello.")) > 0
+
+
+def test_voice_mistakes_name_the_fix(tmp_path):
+    with pytest.raises(InputError, match="unknown piper voice `nosuch` .use `joe`"):
+        open_engine(Voice(name="nosuch"), "en")
+    (tmp_path / "lonely.onnx").write_bytes(b"")
+    with pytest.raises(InputError, match="has no lonely.onnx.json beside it"):
+        open_engine(Voice(name=str(tmp_path / "lonely.onnx")), "en")
+    with pytest.raises(InputError, match="speaks en_US; use a piper voice for that language"):
+        open_engine(Voice(), "fr")
+
+
+def test_trim_keeps_short_faded_edges():
+    clip = np.concatenate([np.zeros(4410), np.full(4410, 8000), np.zeros(4410)]).astype(np.int16)
+    trimmed = trim_silence(clip, RATE)
+    edge = 5 * RATE // 1000
+    assert len(trimmed) == 4410 + 2 * edge
+    assert trimmed[0] == 0 and abs(int(trimmed[-1])) < 100 and trimmed[len(trimmed) // 2] == 8000
+    silent = np.zeros(1000, dtype=np.int16)
+    assert trim_silence(silent, RATE) is silent
