@@ -93,8 +93,9 @@ class _Timeline:
     def silence(self, length: int, label: str) -> None:
         self.add("silence", length, label=label)
 
-    def hold(self, phase: Phase, countdown: int, record: Hold) -> None:
-        """A hold of exactly `phase.hold_ms`, its `during` and countdown inside it."""
+    def hold(self, phase: Phase, countdown: int) -> tuple[int, int]:
+        """A hold of exactly `phase.hold_ms`, its `during` and countdown inside it, then the
+        end tone; returns where the hold starts and ends."""
         during_ms = self.speech_ms(phase.during) if phase.during else 0
         inside = during_ms > 0 and during_ms + MIN_QUIET_MS <= phase.hold_ms
         if phase.during and not inside:
@@ -114,9 +115,8 @@ class _Timeline:
                 self.add("silence", end - 1000 * (len(words) - k) - self.now, label="hold")
                 self.add("speech", length, text=word)
         self.add("silence", end - self.now, label="hold")
-        self.holds.append(Hold(record.exercise_id, record.side, record.set, record.rep,
-                               record.phase, start, end))
         self.tone("end")
+        return start, end
 
 
 def make_plan(routine: Routine, speech_ms: SpeechLength) -> Plan:
@@ -168,30 +168,31 @@ def _exercise(line: _Timeline, exercise: Exercise, countdown: int, rest: bool) -
     if exercise.sides:
         line.say(start_side_text(sides[0]))
     plain = exercise.phases[0].say is None
+    numbered = not plain or len(exercise.phases) > 1
+
+    def again() -> None:
+        line.silence(exercise.rep_rest_ms, "rep-rest")
+        if plain:  # phases announce each rep with their `say`
+            line.say(AGAIN)
+
     previous_side = sides[0]
-    first_block = True
     for set_number in range(1, exercise.sets + 1):
         for side in sides:
-            if not first_block:
+            if set_number > 1 or side != sides[0]:
                 if side != previous_side:
                     line.tone("switch")
                     line.say(switch_side_text(side))
                 else:
-                    line.silence(exercise.rep_rest_ms, "rep-rest")
-                    if plain:
-                        line.say(AGAIN)
-            first_block = False
+                    again()
             previous_side = side
             for rep in range(1, exercise.reps + 1):
                 if rep > 1:
-                    line.silence(exercise.rep_rest_ms, "rep-rest")
-                    if plain:
-                        line.say(AGAIN)
+                    again()
                 for number, phase in enumerate(exercise.phases, start=1):
                     line.say(phase.say)
-                    record = Hold(exercise.id, side, set_number, rep,
-                                  None if plain and len(exercise.phases) == 1 else number, 0, 0)
-                    line.hold(phase, countdown, record)
+                    start, end = line.hold(phase, countdown)
+                    line.holds.append(Hold(exercise.id, side, set_number, rep,
+                                           number if numbered else None, start, end))
     if rest:
         line.silence(exercise.rest_ms, "rest")
 
