@@ -8,6 +8,14 @@ from routinecast.routine import load_routine, slugify
 
 from conftest import FIXTURES
 
+
+def load_error(path) -> RoutineError:
+    """The error loading `path` raises; it must be ours and one line."""
+    with pytest.raises(RoutineError) as info:
+        load_routine(path)
+    assert "\n" not in str(info.value)
+    return info.value
+
 SPEC_EXAMPLE = """\
 title: Low Back Stretches
 description: Three gentle stretches for the whole back.
@@ -80,9 +88,7 @@ def test_sections_load_in_order():
 def test_json_errors_name_the_line(write_routine):
     path = write_routine('{\n  "title": "J",\n  "exercises": [\n    {"name": "A",\n'
                          '     "hold": "-1s"}\n  ]\n}\n', "r.json")
-    with pytest.raises(RoutineError) as info:
-        load_routine(path)
-    assert str(info.value) == f'{path}:5: exercises[0].hold: "-1s" is not a positive duration'
+    assert str(load_error(path)) == f'{path}:5: exercises[0].hold: "-1s" is not a positive duration'
 
 
 @pytest.mark.parametrize("text, line, message", [
@@ -148,10 +154,7 @@ def test_json_errors_name_the_line(write_routine):
 ])
 def test_mistakes_name_file_line_and_key(write_routine, text, line, message):
     path = write_routine(text)
-    with pytest.raises(RoutineError) as info:
-        load_routine(path)
-    assert str(info.value) == f"{path}:{line}: {message}"
-    assert "\n" not in str(info.value)
+    assert str(load_error(path)) == f"{path}:{line}: {message}"
 
 
 def test_file_level_problems(tmp_path, write_routine):
@@ -208,11 +211,8 @@ def test_every_fixture_file_is_named_for_its_state():
      "must be text, not the boolean true (put words like yes, no, on and off in quotes)"),
 ])
 def test_hostile_input_is_our_error(write_routine, text, line, message):
-    path = write_routine(text)
-    with pytest.raises(RoutineError) as info:
-        load_routine(path)
-    assert message in str(info.value)
-    assert info.value.line == line and "\n" not in str(info.value)
+    error = load_error(write_routine(text))
+    assert message in str(error) and error.line == line
 
 
 def test_merge_keys_let_written_keys_override(write_routine):

@@ -102,6 +102,10 @@ def _read(path: Path) -> _Map:
         text = text.replace("\t", " ")
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+        if node is None:
+            raise RoutineError("is empty; a routine needs at least `title` and `exercises`",
+                               name, 1)
+        data = _Converter(name).convert(node)
     except yaml.reader.ReaderError as exc:
         line = text[: exc.position].count("\n") + 1
         char = exc.character
@@ -116,12 +120,6 @@ def _read(path: Path) -> _Map:
         raise RoutineError(f"invalid YAML: {_explain_yaml(exc)}", name, line) from None
     except yaml.YAMLError as exc:
         raise RoutineError(f"invalid YAML: {exc}", name) from None
-    if node is None:
-        raise RoutineError("is empty; a routine needs at least `title` and `exercises`", name, 1)
-    try:
-        data = _Converter(name).convert(node)
-    except RecursionError:
-        raise RoutineError("is nested too deeply to be a routine", name) from None
     if not isinstance(data, _Map):
         raise RoutineError(f"must be a mapping of keys (title, exercises, …), not {_kind(data)}",
                            name, node.start_mark.line + 1)
