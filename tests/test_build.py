@@ -17,15 +17,8 @@ from routinecast.render import sample_index
 from routinecast.routine import load_routine
 from routinecast.tagging import read_tags
 
+from audio import LOUD, RATE, TOLERANCE_MS, onset_ms
 from conftest import FIXTURES
-
-RATE = 44_100
-LOUD = 300
-"""Decoded samples above this (about -41 dBFS) are sound; planned silence stays under it."""
-ONSET = 40
-"""Where a sound is taken to begin: the edge of a clip's first syllable, above MP3 noise."""
-TOLERANCE_MS = 10
-
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory, speech_cache):
@@ -34,13 +27,6 @@ def built(tmp_path_factory, speech_cache):
     settings = BuildSettings(cache_dir=speech_cache)
     results = build([FIXTURES / "small.yaml", FIXTURES / "sections.yaml"], out, settings)
     return {r.path.stem: r for r in results}
-
-
-def onset_ms(pcm: np.ndarray, from_ms: int) -> float:
-    """Time of the first sound at or after `from_ms`."""
-    start = sample_index(from_ms, RATE)
-    loud = np.flatnonzero(np.abs(pcm[start:].astype(np.int32)) > ONSET)
-    return (start + loud[0]) * 1000 / RATE
 
 
 @pytest.mark.parametrize("name", ["small", "sections"])

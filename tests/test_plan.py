@@ -155,7 +155,7 @@ def test_spoken_texts_cover_every_plan(write_routine):
 def test_plan_json_shape_and_table():
     plan = make_plan(load_routine(FIXTURES / "small.yaml"), length)
     data = plan_to_dict(plan)
-    assert set(data) == {"title", "duration_ms", "chapters", "segments", "holds"}
+    assert set(data) == {"title", "duration_ms", "chapters", "segments", "holds", "overrides"}
     assert data["segments"][0] == {"kind": "silence", "start_ms": 0, "end_ms": LEAD_MS,
                                    "label": "pause"}
     assert set(data["holds"][0]) == {"exercise_id", "side", "set", "rep", "phase", "start_ms",

@@ -75,7 +75,7 @@ def test_defaults_apply_when_missing(write_routine):
     (exercise,) = routine.exercises
     assert exercise.phases[0].hold_ms == 30_000
     assert exercise.sides == ("left", "right")
-    assert routine.defaults.countdown == 3 and routine.language == "en"
+    assert routine.defaults.cues.countdown == 3 and routine.language == "en"
 
 
 def test_sections_load_in_order():

@@ -5,8 +5,6 @@ routine file → Routine → speech clips → Plan → PCM stream → MP3 (temp 
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
@@ -15,8 +13,10 @@ import numpy as np
 
 from . import __version__
 from .errors import InputError, OutputError, RoutineError
+from .files import replacing
 from .ffmpeg import encode_mp3, exact_length_ms
 from .models import Plan, Routine
+from .overrides import Customised, Overrides, customise
 from .plan import lengthen, make_plan, spoken_texts
 from .render import render, total_samples
 from .routine import load_routine
@@ -80,77 +80,71 @@ def prepare(routine: Routine, settings: BuildSettings = BuildSettings(),
     return Prepared(routine, lengthen(plan, exact_length_ms(plan.duration_ms, rate)), clips)
 
 
-def output_path(routine: Routine, output_dir: Path) -> Path:
-    """`content/low-back.yaml` → `OUTPUT_DIR/low-back.mp3`."""
-    return Path(output_dir) / f"{Path(routine.path).stem}.mp3"
+def output_path(customised: Customised, output: str | Path) -> Path:
+    """`content/low-back.yaml` → `OUTPUT/low-back.mp3`, or `OUTPUT/low-back-me-x1.5.mp3` for
+    a variant; `output` itself when it names an `.mp3` file."""
+    output = Path(output)
+    if output.suffix.lower() == ".mp3":
+        return output
+    stem = Path(customised.routine.path).stem
+    return output / (f"{stem}-{customised.variant}.mp3" if customised.variant else f"{stem}.mp3")
 
 
 def write_mp3(prepared: Prepared, path: Path, settings: BuildSettings = BuildSettings(),
               progress: Progress | None = None) -> Built:
     """Encode, tag and move the MP3 into place at `path`; on any failure `path` is untouched."""
     path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.",
-                                             suffix=".part.mp3")
-        # mkstemp makes the file private; the MP3 is for sharing, so honour the umask
-        os.fchmod(handle, 0o666 & ~_umask())
-        os.close(handle)
-    except OSError as exc:
-        raise OutputError(f"cannot write to {path.parent} ({exc.strerror})") from None
-    temp = Path(temp_name)
-    try:
-        rate = settings.sample_rate
-        total = total_samples(prepared.plan, rate)
-        report = (lambda done: progress("encoding", done, total)) if progress else None
+    rate = settings.sample_rate
+    total = total_samples(prepared.plan, rate)
+    report = (lambda done: progress("encoding", done, total)) if progress else None
+    with replacing(path) as temp:
         encode_mp3(render(prepared.plan, prepared.clips, rate), temp, rate,
                    settings.bitrate_kbps, total, report, name=path.name)
         write_tags(temp, prepared.routine, prepared.plan, f"routinecast {__version__}")
-        os.replace(temp, path)
-    except OSError as exc:
-        raise OutputError(f"cannot write {path} ({exc.strerror})") from None
-    finally:
-        temp.unlink(missing_ok=True)
     return Built(path, prepared.plan)
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def load_all(paths: Iterable[str | Path]) -> list[Routine]:
-    """Load and validate every routine, and check its voice, before anything is built, so
-    that a mistake in any of them writes nothing."""
-    routines = []
+def load_all(paths: Iterable[str | Path], layers: Sequence[Overrides] = ()) -> list[Customised]:
+    """Load and validate every routine, apply the overrides and check the voice, before
+    anything is built, so that a mistake in any of them writes nothing."""
+    loaded = []
     for path in paths:
-        routine = load_routine(path)
+        customised = customise(load_routine(path), layers)
+        routine = customised.routine
         try:
             open_engine(routine.voice, routine.language)
         except InputError as exc:
             raise RoutineError(exc.message, routine.path) from None
-        routines.append(routine)
-    return routines
+        loaded.append(customised)
+    return loaded
 
 
-def build(paths: Sequence[str | Path], output_dir: str | Path = "output",
-          settings: BuildSettings = BuildSettings(),
+def build(paths: Sequence[str | Path], output: str | Path = "output",
+          settings: BuildSettings = BuildSettings(), layers: Sequence[Overrides] = (),
           progress: Progress | None = None,
-          on_built: Callable[[Built], None] | None = None) -> list[Built]:
-    """Build each routine file into `output_dir/<file stem>.mp3`."""
-    routines = load_all(paths)
-    stems: dict[str, str] = {}
-    for routine in routines:
-        stem = Path(routine.path).stem
-        if stem in stems:
-            raise OutputError(f"{routine.path} and {stems[stem]} would both be written to "
-                              f"{stem}.mp3; rename one of them")
-        stems[stem] = routine.path
+          on_built: Callable[[Built], None] | None = None,
+          on_note: Callable[[str], None] | None = None) -> list[Built]:
+    """Build each routine file, customised by `layers`, into `output` (a folder, or an `.mp3`
+    file name for a single routine); see `output_path`. Notes about profile settings that do
+    not apply go to `on_note`."""
+    loaded = load_all(paths, layers)
+    if Path(output).suffix.lower() == ".mp3" and len(loaded) > 1:
+        raise OutputError(f"{output} names one file, but {len(loaded)} routines were given; "
+                          "give a folder instead")
+    targets: dict[Path, str] = {}
+    for customised in loaded:
+        target = output_path(customised, output)
+        if target in targets:
+            raise OutputError(f"{customised.routine.path} and {targets[target]} would both be "
+                              f"written to {target.name}; rename one of them")
+        targets[target] = customised.routine.path
+        for note in customised.notes:
+            if on_note:
+                on_note(note)
     built = []
-    for routine in routines:
-        result = write_mp3(prepare(routine, settings, progress),
-                           output_path(routine, Path(output_dir)), settings, progress)
+    for customised, target in zip(loaded, targets):
+        result = write_mp3(prepare(customised.routine, settings, progress), target, settings,
+                           progress)
         if on_built:
             on_built(result)
         built.append(result)

@@ -12,7 +12,11 @@ from .builder import MAX_BITRATE, MIN_BITRATE, SAMPLE_RATES, Built, BuildSetting
     load_all, prepare
 from .durations import format_ms
 from .errors import InputError, RoutinecastError
+from .models import COUNTDOWN_STYLES, HALFWAY_STYLES, REMIND_SAYS
+from .overrides import PROFILE_EXAMPLE, command_line, load_profile
 from .plan import format_table, plan_to_json
+from .routine import MAX_COUNTDOWN, SPEED_RANGE
+from .files import write_text_atomic
 
 EXIT_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED = 2, 1, 130
 
@@ -23,6 +27,11 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except click.UsageError as exc:
+            # one line, like our own errors, rather than click's usage block
+            command = exc.ctx.command_path if exc.ctx else ctx.command_path
+            click.echo(f"{command}: {exc.format_message()} (see {command} --help)", err=True)
+            ctx.exit(EXIT_INPUT)
         except RoutinecastError as exc:
             click.echo(str(exc), err=True)
             ctx.exit(EXIT_INPUT if isinstance(exc, InputError) else EXIT_FAILURE)
@@ -72,6 +81,62 @@ quiet_option = click.option("-q", "--quiet", is_flag=True, help="Print nothing b
 routines_argument = click.argument("routines", nargs=-1, required=True,
                                    type=click.Path(path_type=Path))
 
+_OVERRIDE_OPTIONS = (
+    click.option("--profile", type=click.Path(dir_okay=False, path_type=Path),
+                 help="A profile of your own overrides (see `routinecast profile init`)."),
+    click.option("--hold-scale", metavar="F",
+                 help="Multiply every hold not set with --hold by F (1.5 = half as long again)."),
+    click.option("--hold", "hold", multiple=True, metavar="ID[.N]=DURATION",
+                 help="Set an exercise's holds, or phase N's (repeatable)."),
+    click.option("--reps", multiple=True, metavar="ID=N", help="Reps of an exercise."),
+    click.option("--sets", multiple=True, metavar="ID=N", help="Sets of an exercise."),
+    click.option("--rest", metavar="DURATION", help="Rest after every exercise."),
+    click.option("--countdown", type=click.IntRange(0, MAX_COUNTDOWN),
+                 help="Seconds counted down at the end of holds (0 = none)."),
+    click.option("--countdown-style", type=click.Choice(COUNTDOWN_STYLES),
+                 help="Spoken numbers, beeps, or nothing."),
+    click.option("--halfway", type=click.Choice(HALFWAY_STYLES),
+                 help="A cue at the middle of holds of 20 s or more."),
+    click.option("--remind-every", metavar="DURATION",
+                 help="A reminder every so often in long holds (0 = none)."),
+    click.option("--remind-say", type=click.Choice(REMIND_SAYS),
+                 help="What reminders say: the time left, or the hold's `during` text."),
+    click.option("--announce-next/--no-announce-next", default=None,
+                 help="Say \"Next: NAME.\" during the rest."),
+    click.option("--side-rest", metavar="DURATION", help="A pause between sides."),
+    click.option("--counts/--no-counts", default=None,
+                 help="Say \"Set 2 of 3.\" and \"Rep 3 of 5.\"."),
+    click.option("--engine", metavar="NAME", help="Text-to-speech engine."),
+    click.option("--voice", metavar="NAME", help="Voice name, or path to a piper .onnx voice."),
+    click.option("--speed", type=click.FloatRange(*SPEED_RANGE), help="Speaking rate (1.0 = natural)."),
+    click.option("--only", multiple=True, metavar="ID[,ID]",
+                 help="Build only these exercises or sections."),
+    click.option("--skip", multiple=True, metavar="ID[,ID]",
+                 help="Leave these exercises or sections out."),
+)
+
+
+def override_options(command):
+    """The customising options, shared by `build` and `plan`; the command receives them
+    as one `layers` argument (profile first, then the command line)."""
+    for option in reversed(_OVERRIDE_OPTIONS):
+        command = option(command)
+    return command
+
+
+def _layers(options: dict) -> list:
+    """Pops the override options out of `options` and returns the overrides' layers."""
+    names = ("profile", "hold_scale", "hold", "reps", "sets", "rest", "countdown",
+             "countdown_style", "halfway", "remind_every", "remind_say", "announce_next",
+             "side_rest", "counts", "engine", "voice", "speed", "only", "skip")
+    values = {name: options.pop(name) for name in names}
+    profile = values.pop("profile")
+    return ([load_profile(profile)] if profile else []) + [command_line(**values)]
+
+
+def _note(text: str) -> None:
+    click.echo(f"note: {text}", err=True)
+
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="routinecast")
@@ -81,16 +146,23 @@ def cli() -> None:
 
 @cli.command("build")
 @routines_argument
-@click.option("-o", "--output-dir", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("output"), show_default=True, help="Folder for the MP3s.")
+@click.option("-o", "--output", "--output-dir", "output", type=click.Path(path_type=Path),
+              default=Path("output"), show_default=True,
+              help="Folder for the MP3s, or the MP3's file name for one routine.")
 @click.option("--bitrate", type=click.IntRange(MIN_BITRATE, MAX_BITRATE), default=96,
               show_default=True, help="Constant MP3 bitrate in kbit/s.")
 @click.option("--sample-rate", type=click.Choice([str(r) for r in SAMPLE_RATES]),
               default="44100", show_default=True, help="Sample rate of the track in Hz.")
+@override_options
 @cache_option
 @quiet_option
-def build_command(routines, output_dir, bitrate, sample_rate, cache_dir, quiet) -> None:
-    """Build each ROUTINE file into OUTPUT_DIR/<name>.mp3."""
+def build_command(routines, output, bitrate, sample_rate, cache_dir, quiet, **options) -> None:
+    """Build each ROUTINE file into OUTPUT/<name>.mp3.
+
+    With overrides the name records them unless -o names the file:
+    <name>-<profile>.mp3, <name>-x1.5.mp3, <name>-custom-<digest>.mp3.
+    """
+    layers = _layers(options)
     progress = _Progress(quiet)
 
     def done(built: Built) -> None:
@@ -100,8 +172,8 @@ def build_command(routines, output_dir, bitrate, sample_rate, cache_dir, quiet) 
                        f"{len(built.plan.leaf_chapters())} chapters)")
 
     try:
-        build(routines, output_dir, _settings(cache_dir, bitrate, int(sample_rate)),
-              progress, done)
+        build(routines, output, _settings(cache_dir, bitrate, int(sample_rate)), layers,
+              progress, done, _note)
     finally:
         progress.close()
 
@@ -109,16 +181,24 @@ def build_command(routines, output_dir, bitrate, sample_rate, cache_dir, quiet) 
 @cli.command("plan")
 @click.argument("routine", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the timeline as JSON.")
+@override_options
 @cache_option
 @quiet_option
-def plan_command(routine, as_json, cache_dir, quiet) -> None:
-    """Print ROUTINE's timeline (speech lengths from the real voice) without encoding."""
+def plan_command(routine, as_json, cache_dir, quiet, **options) -> None:
+    """Print ROUTINE's timeline (speech lengths from the real voice) without encoding.
+
+    Values changed by overrides are listed first and marked in the table.
+    """
+    customised = load_all([routine], _layers(options))[0]
+    for note in customised.notes:
+        _note(note)
     progress = _Progress(quiet)
     try:
-        prepared = prepare(load_all([routine])[0], _settings(cache_dir), progress)
+        prepared = prepare(customised.routine, _settings(cache_dir), progress)
     finally:
         progress.close()
-    click.echo(plan_to_json(prepared.plan) if as_json else format_table(prepared.plan))
+    click.echo(plan_to_json(prepared.plan, customised.changes) if as_json
+               else format_table(prepared.plan, customised.changes))
 
 
 @cli.command("validate")
@@ -126,6 +206,22 @@ def plan_command(routine, as_json, cache_dir, quiet) -> None:
 @quiet_option
 def validate_command(routines, quiet) -> None:
     """Check ROUTINE files without building anything."""
-    for routine in load_all(routines):
+    for customised in load_all(routines):
+        routine = customised.routine
         if not quiet:
             click.echo(f"{routine.path}: ok ({len(routine.exercises)} exercises)")
+
+
+@cli.group("profile")
+def profile_group() -> None:
+    """Profiles: your own overrides, kept in a file and applied to any routine."""
+
+
+@profile_group.command("init")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path),
+                default=Path("profile.yaml"))
+@click.option("--force", is_flag=True, help="Overwrite PATH if it exists.")
+def profile_init_command(path, force) -> None:
+    """Write a commented example profile to PATH (default profile.yaml)."""
+    write_text_atomic(path, PROFILE_EXAMPLE, overwrite=force)
+    click.echo(f"wrote {path}; edit it, then: routinecast build ROUTINE --profile {path}")

@@ -33,6 +33,14 @@ class RoutineError(InputError):
     """A routine file is malformed or breaks the format's rules."""
 
 
+class ProfileError(InputError):
+    """A profile file is malformed."""
+
+
+class OverrideError(InputError):
+    """An override (an option, or a profile's setting) does not fit the routine."""
+
+
 class VoiceError(RoutinecastError):
     """A text-to-speech engine or voice cannot be used or failed."""
 

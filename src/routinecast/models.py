@@ -6,9 +6,12 @@ All times are integer milliseconds.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 DEFAULT_SIDES = ("left", "right")
+COUNTDOWN_STYLES = ("voice", "beeps", "off")
+HALFWAY_STYLES = ("off", "voice", "tone")
+REMIND_SAYS = ("time-left", "during")
 
 
 @dataclass(frozen=True)
@@ -24,6 +27,32 @@ class Voice:
 
 
 @dataclass(frozen=True)
+class Cues:
+    """What the listener hears besides the instructions; set in `defaults` and per exercise.
+
+    Cues inside a hold never change its length: one that does not fit is left out.
+    """
+
+    countdown: int = 3
+    """Seconds counted down at the end of each hold long enough for it; 0 turns it off."""
+    countdown_style: Literal["voice", "beeps", "off"] = "voice"
+    """How the countdown sounds: spoken numbers, a beep a second, or nothing."""
+    halfway: Literal["off", "voice", "tone"] = "off"
+    """A spoken "Halfway." or a tone at the middle of holds of at least `HALFWAY_MIN_MS`."""
+    remind_every_ms: int = 0
+    """In holds longer than this, a reminder every so often from the hold's start; 0 is off."""
+    remind_say: Literal["time-left", "during"] = "time-left"
+    """What a reminder says: the time left ("Two minutes left."), or the hold's `during`
+    text (the time left for a hold without one)."""
+    announce_next: bool = False
+    """Say "Next: NAME." as the rest after an exercise begins."""
+    side_rest_ms: int = 0
+    """Silence between the sides of an exercise, before the switch tone."""
+    counts: bool = False
+    """Say "Set 2 of 3." and "Rep 3 of 5." as each set and rep begins (when there are several)."""
+
+
+@dataclass(frozen=True)
 class Defaults:
     """Values every exercise takes unless it sets its own."""
 
@@ -31,12 +60,12 @@ class Defaults:
     """Hold for exercises (and phases) that do not give one."""
     rest_ms: int = 5_000
     """Silence after an exercise, before the next one begins."""
-    countdown: int = 3
-    """Seconds counted down aloud at the end of each hold long enough for it; 0 turns it off."""
     breath_ms: int = 5_000
     """What one breath lasts, for holds written in breaths."""
     rep_rest_ms: int = 3_000
     """Silence between two reps, or two sets, of the same exercise."""
+    cues: Cues = field(default_factory=Cues)
+    """Cues for every exercise that does not set its own."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +102,8 @@ class Exercise:
     """Silence after the exercise, before the next one."""
     rep_rest_ms: int = 3_000
     """Silence between reps, and between sets when there are no sides."""
+    cues: Cues = field(default_factory=Cues)
+    """The exercise's cues: its own settings over `defaults`."""
     notes: str | None = None
     """Not spoken: shown where the routine is displayed."""
 
@@ -128,6 +159,25 @@ class Routine:
         return tuple(ex for section in self.sections for ex in section.exercises)
 
 
+@dataclass(frozen=True)
+class Change:
+    """A value of the routine that an override changed."""
+
+    exercise_id: str | None
+    """The exercise changed; None for a change to the whole routine (voice, cues)."""
+    key: str
+    """What changed, as the routine format names it: `hold`, `reps`, `sets`, `rest`,
+    `voice`, `engine`, `speed`, or a cue (`halfway`, `remind_every`, …)."""
+    phase: int | None
+    """For a hold: the phase number from 1, or None for a plain hold."""
+    before: Any
+    """The routine's value (durations in ms)."""
+    after: Any
+    """The value used (durations in ms)."""
+    origin: str
+    """The override that made the change, e.g. `--hold-scale 1.5 (command line)`."""
+
+
 SegmentKind = Literal["speech", "tone", "silence"]
 
 
@@ -144,8 +194,9 @@ class Segment:
     text: str | None = None
     """What is said, for speech."""
     label: str | None = None
-    """What it is for: the cue sound of a tone (`end`, `switch`); `hold`, `rest`, `rep-rest`
-    or `pause` for a silence; None for speech."""
+    """What it is for: the cue sound of a tone (`end`, `switch`, `count`, `halfway`); `hold`,
+    `rest`, `rep-rest`, `side-rest` or `pause` for a silence; for speech, the cue it is
+    (`countdown`, `halfway`, `reminder`, `count`, `next`) or None for instructions."""
 
     @property
     def duration_ms(self) -> int:

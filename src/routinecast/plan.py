@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, replace
-from typing import Callable
+from typing import Any, Callable, Sequence
 
 from .durations import describe_ms, format_ms
 from .errors import InputError
-from .models import Chapter, Exercise, Hold, Phase, Plan, Routine, Segment
+from .models import Change, Chapter, Cues, Exercise, Hold, Phase, Plan, Routine, Segment
 
-TONE_MS = {"end": 350, "switch": 600}
+TONE_MS = {"end": 350, "switch": 600, "count": 150, "halfway": 450}
 """Length of each generated cue tone; tones.py makes them exactly this long."""
 LEAD_MS = 500
 """Silence at the very start, so players do not clip the first word."""
@@ -25,18 +25,41 @@ SECTION_PAUSE_MS = 1_000
 TAIL_MS = 1_500
 """Silence at the very end."""
 MIN_QUIET_MS = 1_000
-"""A hold keeps at least this much silence; cues that would leave less are moved or dropped."""
+"""Quiet kept between the cues inside a hold, and before its end; a cue that would leave
+less is said before the hold (`during`) or left out (the others)."""
+HALFWAY_MIN_MS = 20_000
+"""Shortest hold that gets a halfway cue."""
 MAX_TRACK_MS = 12 * 3_600_000
 
 INTRO_TITLE = "Introduction"
 OUTRO_TITLE = "Closing"
 AGAIN = "Again."
-NUMBER_WORDS = ("One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine", "Ten")
+HALFWAY = "Halfway."
+NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+                "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen",
+                "seventeen", "eighteen", "nineteen")
+TENS_WORDS = ("", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty",
+              "ninety")
 
 TABLE_TEXT = 72
 """Longest text the plan table shows in full; `--json` always has all of it."""
 
 SpeechLength = Callable[[str], int]
+
+
+def number_words(n: int) -> str:
+    """0 to 999 in English words: 42 → `forty-two`."""
+    if n < 20:
+        return NUMBER_WORDS[n]
+    if n < 100:
+        tens, ones = divmod(n, 10)
+        return TENS_WORDS[tens] + (f"-{NUMBER_WORDS[ones]}" if ones else "")
+    hundreds, rest = divmod(n, 100)
+    return f"{NUMBER_WORDS[hundreds]} hundred" + (f" and {number_words(rest)}" if rest else "")
+
+
+def _sentence(text: str) -> str:
+    return text[0].upper() + text[1:] + ("" if text[-1] in ".!?" else ".")
 
 
 def side_phrase(side: str) -> str:
@@ -58,7 +81,24 @@ def outro_text(routine: Routine) -> str:
 
 def countdown_words(count: int) -> tuple[str, ...]:
     """Words spoken for a countdown from `count`, in the order they are said."""
-    return tuple(f"{NUMBER_WORDS[n - 1]}." for n in range(count, 0, -1))
+    return tuple(_sentence(number_words(n)) for n in range(count, 0, -1))
+
+
+def time_left_text(ms: int) -> str:
+    """`Two minutes left.`, `One minute thirty seconds left.`, to the nearest second."""
+    minutes, seconds = divmod((ms + 500) // 1000, 60)
+    parts = [f"{number_words(minutes)} minute{'s' if minutes != 1 else ''}"] if minutes else []
+    if seconds or not minutes:
+        parts.append(f"{number_words(seconds)} second{'s' if seconds != 1 else ''}")
+    return _sentence(" ".join(parts) + " left")
+
+
+def count_text(what: str, number: int, total: int) -> str:
+    return f"{what} {number} of {total}."
+
+
+def next_text(name: str) -> str:
+    return f"Next: {name}" + ("" if name[-1] in ".!?" else ".")
 
 
 class _Timeline:
@@ -81,9 +121,9 @@ class _Timeline:
             self.segments.append(Segment(kind, self.now, self.now + length, text, label))
         self.now += length
 
-    def say(self, text: str | None, pause: int = PAUSE_MS) -> None:
+    def say(self, text: str | None, pause: int = PAUSE_MS, label: str | None = None) -> None:
         if text:
-            self.add("speech", self.speech_ms(text), text=text)
+            self.add("speech", self.speech_ms(text), text=text, label=label)
             self.add("silence", pause, label="pause")
 
     def tone(self, name: str) -> None:
@@ -93,36 +133,67 @@ class _Timeline:
     def silence(self, length: int, label: str) -> None:
         self.add("silence", length, label=label)
 
-    def hold(self, phase: Phase, countdown: int) -> tuple[int, int]:
-        """A hold of exactly `phase.hold_ms`, its `during` and countdown inside it, then the
-        end tone; returns where the hold starts and ends."""
+    def hold(self, phase: Phase, cues: Cues) -> tuple[int, int]:
+        """A hold of exactly `phase.hold_ms` with its cues inside it, then the end tone;
+        returns where the hold starts and ends.
+
+        Cues are placed in order of importance (`during`, countdown, halfway, reminders),
+        each only where it keeps `MIN_QUIET_MS` from the others and from the hold's end.
+        Every candidate text is measured, placed or not, so that `spoken_texts` sees it.
+        """
+        length = phase.hold_ms
         during_ms = self.speech_ms(phase.during) if phase.during else 0
-        inside = during_ms > 0 and during_ms + MIN_QUIET_MS <= phase.hold_ms
+        inside = during_ms > 0 and during_ms + MIN_QUIET_MS <= length
         if phase.during and not inside:
             self.say(phase.during)
-        used = during_ms if inside else 0
-        words = countdown_words(countdown)
-        word_ms = [self.speech_ms(word) for word in words]
-        counts = bool(words) and max(word_ms) < 1000 and \
-            used + MIN_QUIET_MS + 1000 * len(words) <= phase.hold_ms
+        # (offset in the hold, length, kind, text, label), kept sorted by offset
+        cues_at: list[tuple[int, int, str, str | None, str | None]] = []
+        if inside:
+            cues_at.append((0, during_ms, "speech", phase.during, None))
+
+        style = cues.countdown_style if cues.countdown else "off"
+        if style != "off":
+            if style == "voice":
+                beats = [(word, self.speech_ms(word)) for word in countdown_words(cues.countdown)]
+            else:
+                beats = [(None, TONE_MS["count"])] * cues.countdown
+            first = length - 1000 * len(beats)
+            if max(ms for _, ms in beats) < 1000 and first >= during_ms + MIN_QUIET_MS:
+                cues_at += [(first + 1000 * k, ms, "speech" if word else "tone", word,
+                             "countdown" if word else "count")
+                            for k, (word, ms) in enumerate(beats)]
+
+        def place(offset: int, ms: int, kind: str, text: str | None, label: str) -> None:
+            before = [end for at, size, *_ in cues_at if at <= offset for end in [at + size]]
+            after = [at for at, *_ in cues_at if at > offset] + [length]
+            if offset + ms + MIN_QUIET_MS <= min(after) and \
+                    all(offset >= end + MIN_QUIET_MS for end in before):
+                cues_at.append((offset, ms, kind, text, label))
+                cues_at.sort()
+
+        if cues.halfway != "off" and length >= HALFWAY_MIN_MS:
+            if cues.halfway == "voice":
+                place(length // 2, self.speech_ms(HALFWAY), "speech", HALFWAY, "halfway")
+            else:
+                place(length // 2, TONE_MS["halfway"], "tone", None, "halfway")
+        if cues.remind_every_ms:
+            for offset in range(cues.remind_every_ms, length, cues.remind_every_ms):
+                text = phase.during if cues.remind_say == "during" and phase.during \
+                    else time_left_text(length - offset)
+                place(offset, self.speech_ms(text), "speech", text, "reminder")
 
         start = self.now
-        end = start + phase.hold_ms
-        if inside:
-            self.add("speech", during_ms, text=phase.during)
-        if counts:
-            for k, (word, length) in enumerate(zip(words, word_ms)):
-                self.add("silence", end - 1000 * (len(words) - k) - self.now, label="hold")
-                self.add("speech", length, text=word)
-        self.add("silence", end - self.now, label="hold")
+        for offset, ms, kind, text, label in cues_at:
+            self.add("silence", start + offset - self.now, label="hold")
+            self.add(kind, ms, text=text, label=label)
+        self.add("silence", start + length - self.now, label="hold")
         self.tone("end")
-        return start, end
+        return start, start + length
 
 
 def make_plan(routine: Routine, speech_ms: SpeechLength) -> Plan:
     """The timeline of `routine`, given the length in ms of each spoken text."""
     line = _Timeline(speech_ms)
-    countdown = routine.defaults.countdown
 
     line.silence(LEAD_MS, "pause")
     line.say(routine.title)
@@ -130,7 +201,8 @@ def make_plan(routine: Routine, speech_ms: SpeechLength) -> Plan:
     line.silence(SECTION_PAUSE_MS - PAUSE_MS, "pause")
     chapters = [Chapter("intro", INTRO_TITLE, 0, line.now)]
 
-    last = routine.exercises[-1]
+    exercises = routine.exercises
+    following = dict(zip(exercises, exercises[1:]))
     for section in routine.sections:
         section_start = line.now
         if not routine.flat:
@@ -140,7 +212,7 @@ def make_plan(routine: Routine, speech_ms: SpeechLength) -> Plan:
         children = []
         for exercise in section.exercises:
             start = line.now
-            _exercise(line, exercise, countdown, rest=exercise is not last)
+            _exercise(line, exercise, following.get(exercise))
             children.append(Chapter(exercise.id, exercise.name, start, line.now))
         if routine.flat:
             chapters.extend(children)
@@ -160,40 +232,58 @@ def make_plan(routine: Routine, speech_ms: SpeechLength) -> Plan:
                 tuple(line.holds))
 
 
-def _exercise(line: _Timeline, exercise: Exercise, countdown: int, rest: bool) -> None:
+def _exercise(line: _Timeline, exercise: Exercise, following: Exercise | None) -> None:
+    """One exercise's chapter: name, setup, every set, side, rep and phase, then the rest
+    before `following` (none after the last exercise)."""
+    cues = exercise.cues
     line.say(exercise.name)
     for text in exercise.setup:
         line.say(text)
     sides = exercise.sides or (None,)
-    if exercise.sides:
-        line.say(start_side_text(sides[0]))
     plain = exercise.phases[0].say is None
     numbered = not plain or len(exercise.phases) > 1
 
     def again() -> None:
         line.silence(exercise.rep_rest_ms, "rep-rest")
-        if plain:  # phases announce each rep with their `say`
+        if plain and not cues.counts:  # phases announce each rep with their `say`
             line.say(AGAIN)
 
     previous_side = sides[0]
     for set_number in range(1, exercise.sets + 1):
-        for side in sides:
-            if set_number > 1 or side != sides[0]:
-                if side != previous_side:
-                    line.tone("switch")
-                    line.say(switch_side_text(side))
-                else:
-                    again()
+        for side_number, side in enumerate(sides):
+            first = set_number == 1 and side_number == 0
+            switch = side != previous_side
+            if switch:
+                line.silence(cues.side_rest_ms, "side-rest")
+                line.tone("switch")
+            elif not first:
+                again()
+            if cues.counts and exercise.sets > 1 and side_number == 0:
+                line.say(count_text("Set", set_number, exercise.sets), label="count")
+            if first and exercise.sides:
+                line.say(start_side_text(side))
+            elif switch:
+                line.say(switch_side_text(side))
             previous_side = side
             for rep in range(1, exercise.reps + 1):
                 if rep > 1:
                     again()
+                if cues.counts and exercise.reps > 1:
+                    line.say(count_text("Rep", rep, exercise.reps), label="count")
                 for number, phase in enumerate(exercise.phases, start=1):
                     line.say(phase.say)
-                    start, end = line.hold(phase, countdown)
+                    start, end = line.hold(phase, cues)
                     line.holds.append(Hold(exercise.id, side, set_number, rep,
                                            number if numbered else None, start, end))
-    if rest:
+    if following is None:
+        return
+    announce = next_text(following.name) if cues.announce_next else None
+    announce_ms = line.speech_ms(announce) if announce else 0
+    if announce and announce_ms + MIN_QUIET_MS <= exercise.rest_ms:
+        line.add("speech", announce_ms, text=announce, label="next")
+        line.silence(exercise.rest_ms - announce_ms, "rest")
+    else:
+        line.say(announce, label="next")
         line.silence(exercise.rest_ms, "rest")
 
 
@@ -225,8 +315,8 @@ def spoken_texts(routine: Routine) -> list[str]:
     return list(seen)
 
 
-def plan_to_dict(plan: Plan) -> dict:
-    """The plan as `routinecast plan --json` prints it."""
+def plan_to_dict(plan: Plan, changes: Sequence[Change] = ()) -> dict:
+    """The plan as `routinecast plan --json` prints it; `overrides` lists `changes`."""
 
     def chapter(c: Chapter) -> dict:
         return {"id": c.id, "title": c.title, "start_ms": c.start_ms, "end_ms": c.end_ms,
@@ -246,43 +336,95 @@ def plan_to_dict(plan: Plan) -> dict:
         "chapters": [chapter(c) for c in plan.chapters],
         "segments": [segment(s) for s in plan.segments],
         "holds": [asdict(h) for h in plan.holds],
+        "overrides": [asdict(c) for c in changes],
     }
 
 
-def plan_to_json(plan: Plan) -> str:
-    return json.dumps(plan_to_dict(plan), indent=2, ensure_ascii=False)
+def plan_to_json(plan: Plan, changes: Sequence[Change] = ()) -> str:
+    return json.dumps(plan_to_dict(plan, changes), indent=2, ensure_ascii=False)
 
 
-def format_table(plan: Plan) -> str:
-    """A readable timeline: time, chapter, and what is said or held; the total at the end."""
+DURATION_KEYS = ("hold", "rest", "remind_every", "side_rest")
+TONE_ROWS = {"switch": "tone: switch sides", "halfway": "tone: halfway", "count": "beep"}
+"""Tones the plan table shows (the end tone after every hold goes without saying)."""
+CHANGED = "*"
+"""Marks a value in the plan table that an override changed."""
+
+
+def show_value(key: str, value: Any) -> str:
+    """A routine value as the plan table shows it."""
+    if key in DURATION_KEYS:
+        return describe_ms(value) if value else "off"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return str(value) if value is not None else "default"
+
+
+def format_changes(changes: Sequence[Change]) -> str:
+    """One line per change: what, from, to, and which override did it."""
+    rows = []
+    for c in changes:
+        what = c.key.replace("_", "-") + (f" (phase {c.phase})" if c.phase else "")
+        rows.append((c.exercise_id or "all exercises", what,
+                     f"{show_value(c.key, c.before)} → {show_value(c.key, c.after)}", c.origin))
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    return "\n".join(f"  {a:<{widths[0]}}  {b:<{widths[1]}}  {v:<{widths[2]}}  {o}"
+                     for a, b, v, o in rows)
+
+
+def format_table(plan: Plan, changes: Sequence[Change] = ()) -> str:
+    """A readable timeline: time, chapter, and what is said or held; the total at the end.
+    Values that `changes` made are marked, and listed first."""
     leaves = plan.leaf_chapters()
+    changed_holds = {(c.exercise_id, c.phase) for c in changes if c.key == "hold"}
+    changed_rests = {c.exercise_id for c in changes if c.key == "rest"}
     holds = list(plan.holds)
     rows: list[tuple[int, str]] = []
-    for segment in plan.segments:
+    segments = plan.segments
+    for index, segment in enumerate(segments):
         while holds and holds[0].start_ms <= segment.start_ms:
             hold = holds.pop(0)
             detail = [f"{hold.side} side" if hold.side else "", f"set {hold.set}",
                       f"rep {hold.rep}", f"phase {hold.phase}" if hold.phase else ""]
-            rows.append((hold.start_ms, f"hold {describe_ms(hold.end_ms - hold.start_ms)} "
+            mark = CHANGED if (hold.exercise_id, hold.phase) in changed_holds else ""
+            rows.append((hold.start_ms, f"hold {describe_ms(hold.end_ms - hold.start_ms)}{mark} "
                                         f"({', '.join(d for d in detail if d)})"))
+        following = segments[index + 1] if index + 1 < len(segments) else None
+        if segment.label == "next" and following and following.label == "rest":
+            continue  # said inside the rest: shown on the rest's row
         if segment.kind == "speech":
             text = segment.text if len(segment.text) <= TABLE_TEXT else \
                 segment.text[: TABLE_TEXT - 1].rstrip() + "…"
             rows.append((segment.start_ms, f"“{text}”"))
-        elif segment.label in ("rest", "rep-rest"):
-            rows.append((segment.start_ms, f"{segment.label} {describe_ms(segment.duration_ms)}"))
-        elif segment.label == "switch":
-            rows.append((segment.start_ms, "tone: switch sides"))
+        elif segment.label in ("rest", "rep-rest", "side-rest"):
+            start, said = segment.start_ms, ""
+            previous = segments[index - 1]
+            if segment.label == "rest" and previous.label == "next":
+                start, said = previous.start_ms, f", “{previous.text}”"
+            mark = CHANGED if segment.label == "rest" and \
+                _leaf_at(leaves, start).id in changed_rests else ""
+            rows.append((start, f"{segment.label} {describe_ms(segment.end_ms - start)}{mark}"
+                                f"{said}"))
+        elif segment.kind == "tone" and segment.label in TONE_ROWS:
+            rows.append((segment.start_ms, TONE_ROWS[segment.label]))
 
     width = max(len(c.title) for c in leaves)
-    lines = [f"{'time':>8}  {'chapter':<{width}}  what", f"{'':->8}  {'':-<{width}}  ----"]
-    chapter_index, shown = 0, -1
+    lines = []
+    if changes:
+        lines += ["overrides (command line over profile over routine file):",
+                  format_changes(changes), ""]
+    lines += [f"{'time':>8}  {'chapter':<{width}}  what", f"{'':->8}  {'':-<{width}}  ----"]
+    shown = None
     for start, what in rows:
-        while chapter_index + 1 < len(leaves) and start >= leaves[chapter_index].end_ms:
-            chapter_index += 1
-        title = leaves[chapter_index].title if chapter_index != shown else ""
-        shown = chapter_index
-        lines.append(f"{format_ms(start):>8}  {title:<{width}}  {what}")
+        leaf = _leaf_at(leaves, start)
+        lines.append(f"{format_ms(start):>8}  {leaf.title if leaf is not shown else '':<{width}}"
+                     f"  {what}")
+        shown = leaf
     lines.append(f"total {format_ms(plan.duration_ms)} ({len(leaves)} chapters, "
-                 f"{len(plan.holds)} holds)")
+                 f"{len(plan.holds)} holds)"
+                 + (f"; {CHANGED} marks values the overrides changed" if changes else ""))
     return "\n".join(lines)
+
+
+def _leaf_at(leaves: Sequence[Chapter], ms: int) -> Chapter:
+    return next((c for c in leaves if c.start_ms <= ms < c.end_ms), leaves[-1])

@@ -11,14 +11,16 @@ import difflib
 import json
 import re
 import unicodedata
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterable
 
 import yaml
 
 from .durations import DurationSyntaxError, describe_ms, parse_duration
-from .errors import RoutineError
-from .models import DEFAULT_SIDES, Defaults, Exercise, Phase, Routine, Section, Voice
+from .errors import InputError, RoutineError
+from .models import (COUNTDOWN_STYLES, DEFAULT_SIDES, HALFWAY_STYLES, REMIND_SAYS, Cues,
+                     Defaults, Exercise, Phase, Routine, Section, Voice)
 
 MAX_FILE_BYTES = 1_000_000
 MAX_NODES = 100_000
@@ -26,16 +28,19 @@ MAX_TEXT_CHARS = 2_000
 MAX_HOLD_MS = 2 * 3_600_000
 MAX_COUNT = 1_000
 MAX_COUNTDOWN = 10
+MIN_REMIND_MS = 10_000
 SPEED_RANGE = (0.5, 2.0)
 SUFFIXES = (".yaml", ".yml", ".json")
 
 TOP_KEYS = ("title", "description", "author", "source", "language", "equipment", "voice",
             "defaults", "intro", "outro", "exercises", "sections")
-DEFAULTS_KEYS = ("hold", "rest", "countdown", "breath", "rep_rest")
+CUE_KEYS = ("countdown", "countdown_style", "halfway", "remind_every", "remind_say",
+            "announce_next", "side_rest", "counts")
+DEFAULTS_KEYS = ("hold", "rest", "breath", "rep_rest", *CUE_KEYS)
 VOICE_KEYS = ("engine", "name", "speed")
 SECTION_KEYS = ("title", "intro", "exercises")
 EXERCISE_KEYS = ("name", "id", "setup", "hold", "phases", "during", "reps", "sides", "sets",
-                 "rest", "rep_rest", "notes")
+                 "rest", "rep_rest", *CUE_KEYS, "notes")
 PHASE_KEYS = ("say", "hold", "during")
 
 _ID = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*")
@@ -66,63 +71,65 @@ def slugify(text: str) -> str:
 def load_routine(path: str | Path) -> Routine:
     """Read and validate a routine file; raise `RoutineError` on the first mistake."""
     path = Path(path)
-    data = _read(path)
+    data = read_mapping(path, "routine", "title, exercises, …", RoutineError)
     return _Validator(str(path)).routine(data)
 
 
-def _read(path: Path) -> _Map:
+def read_mapping(path: Path, what: str, keys: str,
+                 error: type[InputError] = RoutineError) -> _Map:
+    """Read a small YAML or JSON file of `what` (a routine, a profile) whose top level is a
+    mapping of `keys`; every value keeps its line. Mistakes raise `error`."""
     name = str(path)
     if path.is_dir():
-        raise RoutineError("is a folder, not a routine file (give the .yaml files in it, "
-                           f"e.g. {path}/*.yaml)", name)
+        raise error(f"is a folder, not a {what} file (give the .yaml files in it, "
+                    f"e.g. {path}/*.yaml)", name)
     if path.suffix.lower() not in SUFFIXES:
-        raise RoutineError(f"unsupported file type `{path.suffix or '(none)'}`; "
-                           f"write the routine as {', '.join(SUFFIXES)}", name)
+        raise error(f"unsupported file type `{path.suffix or '(none)'}`; "
+                    f"write the {what} as {', '.join(SUFFIXES)}", name)
     try:
         with path.open("rb") as handle:
             raw = handle.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
-        raise RoutineError("no such file", name) from None
+        raise error("no such file", name) from None
     except OSError as exc:
-        raise RoutineError(f"cannot be read ({exc.strerror})", name) from None
+        raise error(f"cannot be read ({exc.strerror})", name) from None
     if len(raw) > MAX_FILE_BYTES:
-        raise RoutineError(f"is larger than {MAX_FILE_BYTES // 1_000_000} MB; "
-                           "a routine is a short text file", name)
+        raise error(f"is larger than {MAX_FILE_BYTES // 1_000_000} MB; "
+                    f"a {what} is a short text file", name)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        raise RoutineError("is not UTF-8 text; save it as UTF-8", name, line) from None
+        raise error("is not UTF-8 text; save it as UTF-8", name, line) from None
     if path.suffix.lower() == ".json":
         try:
             json.loads(text)
         except json.JSONDecodeError as exc:
-            raise RoutineError(f"invalid JSON: {exc.msg}", name, exc.lineno) from None
+            raise error(f"invalid JSON: {exc.msg}", name, exc.lineno) from None
         # valid JSON has tabs only between tokens, where YAML wants spaces
         text = text.replace("\t", " ")
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         if node is None:
-            raise RoutineError("is empty; a routine needs at least `title` and `exercises`",
-                               name, 1)
-        data = _Converter(name).convert(node)
+            raise error(f"is empty; a {what} needs at least {keys}", name, 1)
+        data = _Converter(name, error).convert(node)
     except yaml.reader.ReaderError as exc:
         line = text[: exc.position].count("\n") + 1
         char = exc.character
         shown = f"U+{char:04X}" if isinstance(char, int) else repr(char)
-        raise RoutineError(f"contains the control character {shown}, which a routine cannot "
-                           "hold; delete it", name, line) from None
+        raise error(f"contains the control character {shown}, which a {what} cannot "
+                    "hold; delete it", name, line) from None
     except RecursionError:
-        raise RoutineError("is nested too deeply to be a routine", name) from None
+        raise error(f"is nested too deeply to be a {what}", name) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
-        raise RoutineError(f"invalid YAML: {_explain_yaml(exc)}", name, line) from None
+        raise error(f"invalid YAML: {_explain_yaml(exc)}", name, line) from None
     except yaml.YAMLError as exc:
-        raise RoutineError(f"invalid YAML: {exc}", name) from None
+        raise error(f"invalid YAML: {exc}", name) from None
     if not isinstance(data, _Map):
-        raise RoutineError(f"must be a mapping of keys (title, exercises, …), not {_kind(data)}",
-                           name, node.start_mark.line + 1)
+        raise error(f"must be a mapping of keys ({keys}), not {_kind(data)}",
+                    name, node.start_mark.line + 1)
     return data
 
 
@@ -150,8 +157,9 @@ class _Converter:
     duplicate keys are caught, and alias expansion is bounded.
     """
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, error: type[InputError] = RoutineError):
         self.path = path
+        self.error = error
         self.nodes = 0
         self.constructor = yaml.SafeLoader("")
 
@@ -159,7 +167,7 @@ class _Converter:
         self.nodes += 1
         line = node.start_mark.line + 1
         if self.nodes > MAX_NODES:
-            raise RoutineError(f"has more than {MAX_NODES} values (nested aliases?); "
+            raise self.error(f"has more than {MAX_NODES} values (nested aliases?); "
                                "a routine is a short text file", self.path, line)
         if isinstance(node, yaml.MappingNode):
             result = _Map()
@@ -170,19 +178,19 @@ class _Converter:
             try:
                 self.constructor.flatten_mapping(node)
             except yaml.constructor.ConstructorError as exc:
-                raise RoutineError(f"cannot merge: {exc.problem}", self.path, line) from None
+                raise self.error(f"cannot merge: {exc.problem}", self.path, line) from None
             merged: set[str] = set()
             for key_node, value_node in node.value:
                 key = self.convert(key_node)
                 key_line = key_node.start_mark.line + 1
                 if not isinstance(key, str):
-                    raise RoutineError(f"key {key!r} must be text", self.path, key_line)
+                    raise self.error(f"key {key!r} must be text", self.path, key_line)
                 from_merge = id(key_node) not in written
                 if key in result:
                     if from_merge:  # of several mappings merged with `<<`, the first wins
                         continue
                     if key not in merged:
-                        raise RoutineError(f"`{key}` appears twice in the same mapping "
+                        raise self.error(f"`{key}` appears twice in the same mapping "
                                            f"(first at line {result.key_lines[key]})",
                                            self.path, key_line)
                     del result[key]  # a key written out overrides one merged in
@@ -201,9 +209,9 @@ class _Converter:
         try:
             return self.constructor.construct_object(node)
         except yaml.constructor.ConstructorError as exc:
-            raise RoutineError(f"cannot read value: {exc.problem}", self.path, line) from None
+            raise self.error(f"cannot read value: {exc.problem}", self.path, line) from None
         except (ValueError, KeyError, IndexError, TypeError):  # e.g. `!!int x`
-            raise RoutineError(f"cannot read value {node.value!r} as {node.tag.split(':')[-1]}",
+            raise self.error(f"cannot read value {node.value!r} as {node.tag.split(':')[-1]}",
                                self.path, line) from None
 
 
@@ -228,13 +236,14 @@ def _join(where: str, key: str | int) -> str:
 
 
 class _Validator:
-    """Turns the converted file into a `Routine`, one field at a time."""
+    """Turns the converted file into a `Routine` (or a profile's values), one field at a time."""
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, error: type[InputError] = RoutineError):
         self.path = path
+        self.error = error
 
-    def fail(self, line: int | None, where: str, message: str) -> RoutineError:
-        return RoutineError(f"{where}: {message}" if where else message, self.path, line)
+    def fail(self, line: int | None, where: str, message: str) -> InputError:
+        return self.error(f"{where}: {message}" if where else message, self.path, line)
 
     # -- containers -------------------------------------------------------------------
 
@@ -319,6 +328,58 @@ class _Validator:
             raise self.fail(line, where, f"{shown} is longer than the limit of {describe_ms(high)}")
         return ms
 
+    def choice(self, value: Any, where: str, line: int | None, choices: tuple[str, ...],
+               when_true: str) -> str:
+        """One of `choices`; `true` means `when_true` and `false` (or YAML's bare `off`) `off`."""
+        if value is True:
+            return when_true
+        if value is False:
+            return "off"
+        if not isinstance(value, str) or value not in choices:
+            shown = f'"{value}"' if isinstance(value, str) else _kind(value)
+            near = difflib.get_close_matches(str(value), choices, n=1, cutoff=0.6)
+            hint = f"did you mean `{near[0]}`?" if near else f"use one of {', '.join(choices)}"
+            raise self.fail(line, where, f"{shown} is not a choice ({hint})")
+        return value
+
+    def flag(self, value: Any, where: str, line: int | None) -> bool:
+        if not isinstance(value, bool):
+            raise self.fail(line, where, f"must be true or false, not {_kind(value)}")
+        return value
+
+    def cues(self, data: _Map, where: str, base: Cues, breath_ms: int | None,
+             spell=lambda key: key) -> Cues:
+        """`base` with the cue settings `data` gives; `spell` names each key as the file
+        writes it (`remind_every` in routines, `remind-every` in profiles)."""
+        changes: dict[str, Any] = {}
+        for key in CUE_KEYS:
+            name = spell(key)
+            if data.get(name) is None:
+                continue
+            value, line, at = data[name], data.key_lines[name], _join(where, name)
+            if key == "countdown":
+                changes[key] = self.count(value, at, line, 0, MAX_COUNTDOWN)
+            elif key == "countdown_style":
+                changes[key] = self.choice(value, at, line, COUNTDOWN_STYLES, "voice")
+            elif key == "halfway":
+                changes[key] = self.choice(value, at, line, HALFWAY_STYLES, "voice")
+            elif key == "remind_say":
+                changes[key] = self.choice(value, at, line, REMIND_SAYS, "time-left")
+            elif key in ("announce_next", "counts"):
+                changes[key] = self.flag(value, at, line)
+            elif key == "side_rest":
+                changes["side_rest_ms"] = self.duration(value, at, line, breath_ms,
+                                                        allow_zero=True)
+            else:  # remind_every
+                every = 0 if value is False else self.duration(value, at, line, breath_ms,
+                                                                allow_zero=True)
+                if 0 < every < MIN_REMIND_MS:
+                    raise self.fail(line, at, f"reminders more often than every "
+                                    f"{describe_ms(MIN_REMIND_MS)} would leave no quiet; "
+                                    "give a longer interval, or 0 for none")
+                changes["remind_every_ms"] = every
+        return replace(base, **changes)
+
     # -- the routine ------------------------------------------------------------------
 
     def routine(self, data: _Map) -> Routine:
@@ -328,7 +389,7 @@ class _Validator:
         if has_exercises == has_sections:
             message = ("has both `exercises` and `sections`; use one of them" if has_exercises
                        else "needs `exercises` (a list) or `sections`")
-            raise RoutineError(message, self.path,
+            raise self.error(message, self.path,
                                lines.get("sections") if has_exercises else data.line)
         title = self.text(data["title"], "title", lines["title"])
         header = dict(
@@ -400,14 +461,11 @@ class _Validator:
             return self.duration(values[key], f"defaults.{key}", lines[key], breath_ms,
                                  allow_zero=allow_zero)
 
-        countdown = base.countdown
-        if values.get("countdown") is not None:
-            countdown = self.count(values["countdown"], "defaults.countdown",
-                                   lines["countdown"], 0, MAX_COUNTDOWN)
         return Defaults(hold_ms=get("hold", base.hold_ms, False),
                         rest_ms=get("rest", base.rest_ms, True),
-                        countdown=countdown, breath_ms=breath_ms,
-                        rep_rest_ms=get("rep_rest", base.rep_rest_ms, True))
+                        breath_ms=breath_ms,
+                        rep_rest_ms=get("rep_rest", base.rep_rest_ms, True),
+                        cues=self.cues(values, "defaults", base.cues, breath_ms))
 
     def sections(self, value: Any, line: int | None, defaults: Defaults) -> tuple[Section, ...]:
         items = self.sequence(value, "sections", line)
@@ -465,6 +523,7 @@ class _Validator:
             sets=self.optional_count(data, "sets", where),
             rest_ms=duration("rest", defaults.rest_ms, True),
             rep_rest_ms=duration("rep_rest", defaults.rep_rest_ms, True),
+            cues=self.cues(data, where, defaults.cues, breath),
             notes=self.optional_text(data, "notes", where),
         )
 

@@ -1,0 +1,54 @@
+"""Writing output files atomically: a temp file beside the target, renamed over it only
+once complete, so that a failed or interrupted write leaves the old file as it was."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from .errors import OutputError
+
+
+@contextmanager
+def replacing(path: str | Path, overwrite: bool = True) -> Iterator[Path]:
+    """Yields a temp path in `path`'s folder to write; when the block ends without error it
+    becomes `path`. With `overwrite=False` an existing `path` is an error and is kept."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.",
+                                             suffix=f".part{path.suffix}")
+        # mkstemp makes the file private; outputs are for sharing, so honour the umask
+        os.fchmod(handle, 0o666 & ~_umask())
+        os.close(handle)
+    except OSError as exc:
+        raise OutputError(f"cannot write to {path.parent} ({exc.strerror})") from None
+    temp = Path(temp_name)
+    try:
+        yield temp
+        if overwrite:
+            os.replace(temp, path)
+        else:
+            try:
+                os.link(temp, path)  # fails if `path` exists, where a rename would replace it
+            except FileExistsError:
+                raise OutputError(f"{path} already exists; use --force to overwrite it") from None
+    except OSError as exc:
+        raise OutputError(f"cannot write {path} ({exc.strerror})") from None
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+def write_text_atomic(path: str | Path, text: str, overwrite: bool = True) -> None:
+    """Write `text` (UTF-8) to `path` atomically."""
+    with replacing(path, overwrite) as temp:
+        temp.write_text(text, encoding="utf-8")
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -1,0 +1,463 @@
+"""Customising a routine without editing it: the command line's overrides and profiles.
+
+Overrides come in layers applied in order, each over the one before and all over the routine
+file: a profile (`--profile FILE`), then the command line. `customise` is pure: a routine
+and layers in, the customised routine and a record of every value changed out.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import re
+from dataclasses import dataclass, replace
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from .durations import describe_ms
+from .errors import OverrideError, ProfileError
+from .models import Change, Cues, Exercise, Phase, Routine
+from .routine import CUE_KEYS, MAX_COUNT, MAX_HOLD_MS, _Map, _Validator, read_mapping
+
+MAX_SCALE = 100
+COMMAND_LINE = "command line"
+CUE_FIELDS = {key: {"remind_every": "remind_every_ms", "side_rest": "side_rest_ms"}.get(key, key)
+              for key in CUE_KEYS}
+"""Cue key as written → field of `Cues`."""
+PROFILE_KEYS = ("hold-scale", "hold", "reps", "sets", "rest", "engine", "voice", "speed",
+                "skip", *(key.replace("_", "-") for key in CUE_KEYS))
+
+_TARGET = re.compile(r"(?P<id>[a-z0-9]+(?:[-_][a-z0-9]+)*)(?:\.(?P<phase>[0-9]+))?")
+_SCALE = re.compile(r"[0-9]+(?:\.[0-9]+)?|\.[0-9]+")
+
+PROFILE_EXAMPLE = """\
+# A routinecast profile: your own settings, for any routine.
+# Use it with: routinecast build ROUTINE --profile THIS-FILE
+# Options given on the command line win over these; these win over the routine file.
+# Ids that a routine does not have are skipped with a note. Delete the `#` to use a line.
+
+hold-scale: 1.25          # every hold 25 % longer (except those set under `hold`)
+# hold:                   # holds by exercise id; ID.N is phase N of an exercise with phases
+#   childs-pose: 45s
+#   cat-and-camel.2: 15s
+# reps: {cat-and-camel: 8}
+# sets: {hamstring-stretch: 2}
+# rest: 10s               # silence between exercises
+# skip: [butterfly]       # exercise (or section) ids to leave out
+
+# Cues
+countdown: 3              # seconds counted down at the end of each hold (0 = none)
+countdown-style: voice    # voice, beeps or off
+halfway: voice            # off, voice ("Halfway.") or tone, in holds of 20 s or more
+remind-every: 1m          # in long holds, a reminder every minute (0 = none)
+# remind-say: time-left   # time-left ("Two minutes left.") or during (repeat the hold's text)
+announce-next: true       # "Next: Butterfly." during the rest
+# side-rest: 5s           # a pause between the sides of an exercise
+# counts: true            # "Set 2 of 3.", "Rep 3 of 5."
+
+# Voice
+# engine: piper
+# voice: joe
+# speed: 0.9              # 0.5 to 2.0
+"""
+
+
+@dataclass(frozen=True)
+class Target:
+    """An exercise (or, for `only` and `skip`, a section) an override names."""
+
+    id: str
+    """The exercise or section id."""
+    phase: int | None = None
+    """Phase number from 1 (`--hold ID.N`); None for the whole exercise."""
+    value: int = 0
+    """The value given: a hold in ms, a number of reps or sets; 0 for `only` and `skip`."""
+    given: str = ""
+    """The override as the user wrote it, for messages (`--hold nosuch=10s`, `hold.nosuch`)."""
+    line: int | None = None
+    """Line in the profile; None on the command line."""
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """One layer of overrides: a profile, or the command line. None and () change nothing."""
+
+    path: str | None = None
+    """The profile file; None for the command line."""
+    hold_scale: Fraction | None = None
+    """Factor for every hold that no layer sets explicitly."""
+    hold_scale_line: int | None = None
+    """Line of `hold-scale` in the profile."""
+    holds: tuple[Target, ...] = ()
+    """Holds set explicitly, for a whole exercise or one phase."""
+    reps: tuple[Target, ...] = ()
+    """Reps by exercise."""
+    sets: tuple[Target, ...] = ()
+    """Sets by exercise."""
+    rest_ms: int | None = None
+    """Rest after every exercise."""
+    engine: str | None = None
+    """Text-to-speech engine."""
+    voice: str | None = None
+    """Voice name (or path) for the engine."""
+    speed: float | None = None
+    """Speaking rate, 1.0 the voice's own."""
+    only: tuple[Target, ...] = ()
+    """Exercises or sections to keep; empty keeps all."""
+    skip: tuple[Target, ...] = ()
+    """Exercises or sections to leave out."""
+    cues: tuple[tuple[str, Any], ...] = ()
+    """(`Cues` field, value) pairs set for every exercise."""
+
+    @property
+    def origin(self) -> str:
+        """`command line` or `profile FILE`."""
+        return f"profile {self.path}" if self.path else COMMAND_LINE
+
+    @property
+    def strict(self) -> bool:
+        """The command line names ids in one routine: an unknown one is a mistake. A profile
+        is meant for many routines: ids a routine lacks are noted and ignored."""
+        return self.path is None
+
+    def is_empty(self) -> bool:
+        return self == Overrides(path=self.path)
+
+
+@dataclass(frozen=True)
+class Customised:
+    """A routine with its overrides applied."""
+
+    routine: Routine
+    """The routine as it will be built."""
+    changes: tuple[Change, ...] = ()
+    """Every value that differs from the routine file."""
+    notes: tuple[str, ...] = ()
+    """Profile settings that did not apply to this routine, one line each."""
+    variant: str = ""
+    """Tells this build apart from the plain one in file names (`me-x1.5`); empty when no
+    override was given."""
+
+
+# -- reading overrides ---------------------------------------------------------------------
+
+
+def _target(text: str, given: str, line: int | None, error, phases: bool) -> tuple[str, int | None]:
+    match = _TARGET.fullmatch(text)
+    if not match or (match["phase"] and not phases):
+        raise error(f"{given}: `{text}` is not an exercise id"
+                    + (" (or ID.N for phase N)" if phases else ""), line)
+    phase = int(match["phase"]) if match["phase"] else None
+    if phase == 0:
+        raise error(f"{given}: phases count from 1", line)
+    return match["id"], phase
+
+
+def _option_error(message: str, _line: int | None) -> OverrideError:
+    return OverrideError(message)
+
+
+def parse_scale(value: Any, given: str, error=_option_error, line: int | None = None) -> Fraction:
+    """`1.5` or `"1.5"` → Fraction(3, 2), exactly, so that scaled holds round the same way
+    everywhere."""
+    text = str(value).strip() if not isinstance(value, bool) else ""
+    if not _SCALE.fullmatch(text) or Fraction(text) == 0 or Fraction(text) > MAX_SCALE:
+        raise error(f"{given}: must be a number above 0 and at most {MAX_SCALE}, like 1.5 "
+                    "(1.5 makes every hold half as long again)", line)
+    return Fraction(text)
+
+
+def command_line(hold_scale: str | float | None = None, hold: Iterable[str] = (),
+                 reps: Iterable[str] = (), sets: Iterable[str] = (), rest: str | None = None,
+                 engine: str | None = None, voice: str | None = None,
+                 speed: float | None = None, only: Iterable[str] = (),
+                 skip: Iterable[str] = (), **cues: Any) -> Overrides:
+    """The overrides as the command line spells them: `hold=["cat-and-camel.2=15s"]`,
+    `reps=["cat-and-camel=8"]`, `rest="10s"`, `only=["a,b"]`, and cues by their keys
+    (`halfway="voice"`, `remind_every="1m"`, `counts=True`). None leaves a value alone."""
+    check = _Validator(None, OverrideError)
+    error = _option_error
+    def pairs(option: str, items: Iterable[str], phases: bool) -> tuple[tuple[str, str, str], ...]:
+        found = []
+        for item in items:
+            given = f"--{option} {item}"
+            name, sep, value = item.partition("=")
+            if not sep or not value.strip():
+                example = "childs-pose=45s" if option == "hold" else "cat-and-camel=8"
+                raise OverrideError(f"{given}: write ID=VALUE, e.g. --{option} {example}")
+            found.append((name.strip(), value.strip(), given))
+        return tuple(found)
+
+    holds = []
+    for name, value, given in pairs("hold", hold, True):
+        target, phase = _target(name, given, None, error, True)
+        holds.append(Target(target, phase, check.duration(value, given, None, None), given))
+    counted: dict[str, list[Target]] = {"reps": [], "sets": []}
+    for option, items in (("reps", reps), ("sets", sets)):
+        for name, value, given in pairs(option, items, False):
+            target, _ = _target(name, given, None, error, False)
+            number = int(value) if re.fullmatch(r"-?[0-9]+", value) else value
+            counted[option].append(Target(target, None, check.count(number, given, None, 1,
+                                                                    MAX_COUNT), given))
+    chosen = {}
+    for option, items in (("only", only), ("skip", skip)):
+        chosen[option] = tuple(
+            Target(_target(name.strip(), f"--{option} {item}", None, error, False)[0],
+                   given=f"--{option} {item}")
+            for item in items for name in item.split(",") if name.strip())
+    cue_values = _Map({key: value for key, value in cues.items() if value is not None})
+    cue_values.key_lines = dict.fromkeys(cue_values)
+    unknown = set(cue_values) - set(CUE_KEYS)
+    if unknown:
+        raise TypeError(f"unknown cue settings: {', '.join(sorted(unknown))}")
+    if isinstance(cue_values.get("countdown"), str) and cue_values["countdown"].isdigit():
+        cue_values["countdown"] = int(cue_values["countdown"])
+    return Overrides(
+        hold_scale=parse_scale(hold_scale, f"--hold-scale {hold_scale}")
+        if hold_scale is not None else None,
+        holds=tuple(holds), reps=tuple(counted["reps"]), sets=tuple(counted["sets"]),
+        rest_ms=check.duration(rest, f"--rest {rest}", None, None, allow_zero=True)
+        if rest is not None else None,
+        **_voice(engine, voice, speed, check, lambda key: f"--{key}", {}),
+        only=chosen["only"], skip=chosen["skip"],
+        cues=_cue_pairs(check, cue_values, lambda key: key,
+                        lambda key: f"--{key.replace('_', '-')}"),
+    )
+
+
+def _voice(engine: Any, name: Any, speed: Any, check: _Validator, spell,
+           lines: dict) -> dict[str, Any]:
+    """The `engine`, `voice` and `speed` fields of `Overrides`, validated."""
+    return {
+        "engine": check.text(engine, spell("engine"), lines.get("engine"))
+        if engine is not None else None,
+        "voice": check.text(name, spell("voice"), lines.get("voice"))
+        if name is not None else None,
+        "speed": check.speed(speed, spell("speed"), lines.get("speed"))
+        if speed is not None else None,
+    }
+
+
+def _cue_pairs(check: _Validator, data: _Map, spell, shown) -> tuple[tuple[str, Any], ...]:
+    """(field, value) for each cue key present in `data`; `spell` gives the key as `data`
+    holds it, `shown` as messages name it."""
+    present = [key for key in CUE_KEYS if data.get(spell(key)) is not None]
+    if not present:
+        return ()
+    named = _Map({shown(key): data[spell(key)] for key in present})
+    named.key_lines = {shown(key): data.key_lines.get(spell(key)) for key in present}
+    cues = check.cues(named, "", Cues(), None, spell=shown)
+    return tuple((CUE_FIELDS[key], getattr(cues, CUE_FIELDS[key])) for key in present)
+
+
+def load_profile(path: str | Path) -> Overrides:
+    """Read a profile: the command line's overrides under the options' names."""
+    path = Path(path)
+    data = read_mapping(path, "profile", ", ".join(PROFILE_KEYS[:4]) + ", …", ProfileError)
+    name = str(path)
+    check = _Validator(name, ProfileError)
+    check.mapping(data, "", data.line, PROFILE_KEYS)
+    lines = data.key_lines
+
+    def error(message: str, line: int | None) -> ProfileError:
+        return ProfileError(message, name, line)
+
+    def targets(key: str, phases: bool) -> tuple[Target, ...]:
+        if data.get(key) is None:
+            return ()
+        table = data[key]
+        if not isinstance(table, _Map):
+            raise check.fail(lines[key], key, "must be a mapping of exercise ids to values, "
+                             f"e.g. {key}: {{childs-pose: {'45s' if key == 'hold' else 8}}}")
+        found = []
+        for target_text, value in table.items():
+            line = table.key_lines[target_text]
+            given = f"{key}.{target_text}"
+            target, phase = _target(str(target_text), given, line, error, phases)
+            if key == "hold":
+                amount = check.duration(value, given, line, None)
+            else:
+                amount = check.count(value, given, line, 1, MAX_COUNT)
+            found.append(Target(target, phase, amount, given, line))
+        return tuple(found)
+
+    skip: tuple[Target, ...] = ()
+    if data.get("skip") is not None:
+        items = data["skip"] if isinstance(data["skip"], list) else [data["skip"]]
+        item_lines = getattr(data["skip"], "item_lines", [lines["skip"]])
+        skip = tuple(Target(_target(check.text(item, "skip", line), "skip", line, error,
+                                    False)[0], given="skip", line=line)
+                     for item, line in zip(items, item_lines))
+    return Overrides(
+        path=name,
+        hold_scale=parse_scale(data["hold-scale"], "hold-scale", error, lines["hold-scale"])
+        if data.get("hold-scale") is not None else None,
+        hold_scale_line=lines.get("hold-scale"),
+        holds=targets("hold", True), reps=targets("reps", False), sets=targets("sets", False),
+        rest_ms=check.duration(data["rest"], "rest", lines["rest"], None, allow_zero=True)
+        if data.get("rest") is not None else None,
+        **_voice(data.get("engine"), data.get("voice"), data.get("speed"), check,
+                 lambda key: key, lines),
+        skip=skip,
+        cues=_cue_pairs(check, data, lambda key: key.replace("_", "-"),
+                        lambda key: key.replace("_", "-")),
+    )
+
+
+# -- applying them -------------------------------------------------------------------------
+
+
+def customise(routine: Routine, layers: Sequence[Overrides] = ()) -> Customised:
+    """`routine` with `layers` applied in order, each over the one before."""
+    layers = [layer for layer in layers if not layer.is_empty()]
+    if not layers:
+        return Customised(routine)
+    by_id = {exercise.id: exercise for exercise in routine.exercises}
+    section_ids = {section.id for section in routine.sections if section.id}
+    notes: list[str] = []
+    changes: list[Change] = []
+
+    def known(layer: Overrides, target: Target, sections: bool = False) -> bool:
+        """Whether the routine has what `target` names; a mistake or a note if not."""
+        ids = [*by_id, *(section_ids if sections else ())]
+        problem = None
+        if target.id not in ids:
+            near = difflib.get_close_matches(target.id, ids, n=1, cutoff=0.5)
+            kind = "exercise or section" if sections and section_ids else "exercise"
+            problem = f"no {kind} `{target.id}`" + (f" (did you mean `{near[0]}`?)" if near
+                                                    else f"; the ids are {', '.join(ids)}")
+        elif target.phase is not None and target.phase > len(by_id[target.id].phases):
+            count = len(by_id[target.id].phases)
+            problem = (f"`{target.id}` has {count} phase{'s' if count != 1 else ''}, "
+                       f"so there is no phase {target.phase}")
+        if problem is None:
+            return True
+        if layer.strict:
+            raise OverrideError(f"{target.given}: {problem}", routine.path)
+        notes.append(f"{layer.path}:{target.line}: {target.given}: {routine.path} has {problem}; "
+                     "ignored")
+        return False
+
+    # holds: explicit values layer by layer (a whole exercise before one phase), then scale
+    explicit: dict[tuple[str, int], tuple[int, str]] = {}
+    scale: tuple[Fraction, Overrides] | None = None
+    for layer in layers:
+        for target in sorted(layer.holds, key=lambda t: t.phase is not None):
+            if known(layer, target):
+                numbers = [target.phase] if target.phase else \
+                    range(1, len(by_id[target.id].phases) + 1)
+                for number in numbers:
+                    explicit[target.id, number] = (target.value,
+                                                   f"{target.given} ({layer.origin})")
+        if layer.hold_scale is not None:
+            scale = (layer.hold_scale, layer)
+
+    def scaled_hold(exercise: Exercise, number: int, phase: Phase) -> int:
+        if (exercise.id, number) in explicit:
+            value, origin = explicit[exercise.id, number]
+        elif scale:
+            factor, layer = scale
+            value = max(1, round(phase.hold_ms * factor))
+            given = f"--hold-scale {float(factor):g}" if layer.strict else \
+                f"hold-scale {float(factor):g}"
+            origin = f"{given} ({layer.origin})"
+            if value > MAX_HOLD_MS:
+                where = routine.path if layer.strict else layer.path
+                raise OverrideError(
+                    f"{given}: `{exercise.id}` would hold {describe_ms(value)}, over the limit "
+                    f"of {describe_ms(MAX_HOLD_MS)}" + ("" if layer.strict
+                                                        else f" (in {routine.path})"),
+                    where, None if layer.strict else layer.hold_scale_line)
+        else:
+            return phase.hold_ms
+        if value != phase.hold_ms:
+            plain = len(exercise.phases) == 1 and exercise.phases[0].say is None
+            changes.append(Change(exercise.id, "hold", None if plain else number,
+                                  phase.hold_ms, value, origin))
+        return value
+
+    counts: dict[tuple[str, str], tuple[int, str]] = {}
+    rest: tuple[int, str] | None = None
+    skipped: set[str] = set()
+    only: set[str] = set()
+    cue_values: dict[str, tuple[Any, str]] = {}
+    voice = routine.voice
+    for layer in layers:
+        for key, targets in (("reps", layer.reps), ("sets", layer.sets)):
+            for target in targets:
+                if known(layer, target):
+                    counts[target.id, key] = (target.value, f"{target.given} ({layer.origin})")
+        if layer.rest_ms is not None:
+            given = "--rest" if layer.strict else "rest"
+            rest = (layer.rest_ms, f"{given} {describe_ms(layer.rest_ms)} ({layer.origin})")
+        skipped |= {t.id for t in layer.skip if known(layer, t, sections=True)}
+        only |= {t.id for t in layer.only if known(layer, t, sections=True)}
+        for key, value in layer.cues:
+            cue_values[key] = (value, layer.origin)
+        given = {name: value for name, value in (("engine", layer.engine),
+                                                  ("name", layer.voice),
+                                                  ("speed", layer.speed))
+                 if value is not None}
+        voice = replace(voice, **given)
+
+    for name in ("engine", "name", "speed"):
+        if getattr(voice, name) != getattr(routine.voice, name):
+            origin = next(layer.origin for layer in reversed(layers)
+                          if getattr(layer, "voice" if name == "name" else name) is not None)
+            changes.append(Change(None, "voice" if name == "name" else name, None,
+                                  getattr(routine.voice, name), getattr(voice, name), origin))
+
+    for key, (value, origin) in cue_values.items():
+        before = getattr(routine.defaults.cues, key)
+        if value != before or any(getattr(ex.cues, key) != value for ex in routine.exercises):
+            changes.append(Change(None, key.removesuffix("_ms"), None, before, value, origin))
+    new_cues = {key: value for key, (value, _) in cue_values.items()}
+
+    def changed(exercise: Exercise) -> Exercise:
+        phases = tuple(replace(phase, hold_ms=scaled_hold(exercise, number, phase))
+                       for number, phase in enumerate(exercise.phases, start=1))
+        values = {}
+        for key in ("reps", "sets"):
+            if (exercise.id, key) in counts:
+                value, origin = counts[exercise.id, key]
+                if value != getattr(exercise, key):
+                    changes.append(Change(exercise.id, key, None, getattr(exercise, key), value,
+                                          origin))
+                values[key] = value
+        if rest and rest[0] != exercise.rest_ms:
+            changes.append(Change(exercise.id, "rest", None, exercise.rest_ms, rest[0], rest[1]))
+            values["rest_ms"] = rest[0]
+        return replace(exercise, phases=phases, cues=replace(exercise.cues, **new_cues),
+                       **values)
+
+    sections = []
+    for section in routine.sections:
+        kept = tuple(changed(exercise) for exercise in section.exercises
+                     if (not only or exercise.id in only or section.id in only)
+                     and exercise.id not in skipped and section.id not in skipped)
+        if kept:
+            sections.append(replace(section, exercises=kept))
+    if not sections:
+        raise OverrideError("--only and --skip leave no exercise to build", routine.path)
+    customised = replace(routine, sections=tuple(sections), voice=voice,
+                         defaults=replace(routine.defaults,
+                                          cues=replace(routine.defaults.cues, **new_cues)))
+    return Customised(customised, tuple(changes), tuple(notes), _variant(layers))
+
+
+def _variant(layers: Sequence[Overrides]) -> str:
+    """`me-x1.5`: the profiles' names, the command line's scale, and a short digest of any
+    other command-line override, so that each variant gets its own file name."""
+    parts = []
+    for layer in layers:
+        if not layer.strict:
+            parts.append(Path(layer.path).stem)
+            continue
+        if layer.hold_scale is not None:
+            parts.append(f"x{float(layer.hold_scale):g}")
+        rest = replace(layer, hold_scale=None)
+        if not rest.is_empty():
+            digest = hashlib.sha256(repr(rest).encode()).hexdigest()[:6]
+            parts.append(f"custom-{digest}")
+    return "-".join(parts)
