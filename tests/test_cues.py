@@ -111,6 +111,15 @@ def test_cues_keep_quiet_between_them(plan_with):
             assert countdown[0].start_ms - spoken[-1].end_ms >= MIN_QUIET_MS
 
 
+def test_countdown_stays_when_during_is_said_before_a_short_hold(plan_with, write_routine):
+    text = "title: T\nexercises:\n  - name: A\n    hold: 5s\n    during: " + "word " * 20 + "\n"
+    plan = plan_with("{}", text)
+    hold = plan.holds[0]
+    assert [s.text for s in inside(plan, hold) if s.kind == "speech"] == ["Three.", "Two.", "One."]
+    said_before = next(s for s in plan.segments if s.text and s.text.startswith("word"))
+    assert said_before.end_ms <= hold.start_ms
+
+
 def test_countdown_beeps_and_off(plan_with):
     plan = plan_with("{countdown: 3, countdown_style: beeps}")
     for hold in plan.holds:

@@ -109,7 +109,7 @@ def test_profile_names_the_file_and_the_command_line_wins(run, tmp_path):
     result = run("build", FIXTURES / "small.yaml", "-o", out, "--profile", profile)
     assert result.exit_code == 0, result.output
     assert (out / "small-me.mp3").is_file() and not (out / "small.mp3").exists()
-    assert f"note: {profile}:4: hold.nosuch:" in result.stderr
+    assert f"note: {profile}:4: hold.nosuch does not apply to" in result.stderr
 
     named = tmp_path / "named.mp3"
     result = run("build", FIXTURES / "small.yaml", "-o", named, "--hold-scale", "1.5")
@@ -127,6 +127,12 @@ def test_profile_names_the_file_and_the_command_line_wins(run, tmp_path):
     (["--countdown", "11"], "routinecast build: Invalid value for '--countdown': 11 is not in "
                             "the range 0<=x<=10. (see routinecast build --help)"),
     (["--profile", "missing.yaml"], "missing.yaml: no such file"),
+    (["--voice", "nosuch"], "--voice nosuch: unknown piper voice `nosuch` (use `joe`, the "
+                            "bundled voice, or the path of a piper .onnx voice)"),
+    (["--only", ","], "--only ,: give exercise or section ids separated by commas, e.g. "
+                      "--only childs-pose,cat-and-camel"),
+    (["--speed"], "routinecast build: Option '--speed' requires an argument. "
+                  "(see routinecast build --help)"),
 ])
 def test_bad_overrides_exit_2_with_one_line_and_write_nothing(run, tmp_path, args, message):
     out = tmp_path / "out"
@@ -139,9 +145,17 @@ def test_bad_overrides_exit_2_with_one_line_and_write_nothing(run, tmp_path, arg
 def test_one_file_name_for_several_routines_is_refused(run, tmp_path):
     result = run("build", FIXTURES / "small.yaml", FIXTURES / "sections.yaml",
                  "-o", tmp_path / "x.mp3")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "names one file, but 2 routines were given" in result.stderr
     assert not list(tmp_path.iterdir())
+
+
+def test_a_voice_chosen_by_a_profile_is_blamed_on_the_profile(run, tmp_path):
+    profile = tmp_path / "me.yaml"
+    profile.write_text("countdown: 2\nvoice: bogus\n")
+    result = run("plan", FIXTURES / "small.yaml", "--profile", profile)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"{profile}:2: voice bogus: unknown piper voice `bogus`")
 
 
 def test_profile_init(run, tmp_path):
@@ -150,9 +164,15 @@ def test_profile_init(run, tmp_path):
     assert result.exit_code == 0 and path.read_text().startswith("# A routinecast profile")
     path.write_text("countdown: 1\n")
     result = run("profile", "init", path)
-    assert result.exit_code == 1 and "already exists; use --force" in result.stderr
+    assert result.exit_code == 2 and "already exists; use --force" in result.stderr
     assert path.read_text() == "countdown: 1\n"
     assert run("profile", "init", path, "--force").exit_code == 0
     assert path.read_text().startswith("# A routinecast profile")
     # the example works as a profile straight away
     assert plan_json(run, FIXTURES / "small.yaml", "--profile", path)["overrides"]
+    # a profile must be YAML, in a folder that exists
+    result = run("profile", "init", tmp_path / "me.txt")
+    assert result.exit_code == 2 and "a profile is a .yaml file" in result.stderr
+    result = run("profile", "init", tmp_path / "no" / "me.yaml")
+    assert result.exit_code == 2 and "is not a folder; create it first" in result.stderr
+    assert not (tmp_path / "no").exists() and not (tmp_path / "me.txt").exists()

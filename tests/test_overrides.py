@@ -7,7 +7,7 @@ from fractions import Fraction
 
 import pytest
 
-from routinecast.errors import OverrideError, ProfileError
+from routinecast.errors import InputError, OverrideError, ProfileError
 from routinecast.overrides import PROFILE_EXAMPLE, command_line, customise, load_profile
 from routinecast.plan import format_table, make_plan, plan_to_dict
 from routinecast.routine import load_routine
@@ -126,7 +126,7 @@ def test_only_and_skip_by_exercise_or_section():
     (dict(reps=["cat-and-camle=3"]),
      "--reps cat-and-camle=3: no exercise `cat-and-camle` (did you mean `cat-and-camel`?)"),
     (dict(skip=["childs-pose,cat-and-camel,standing-roll-down"]),
-     "--only and --skip leave no exercise to build"),
+     "no exercise is left to build after --skip (command line)"),
 ])
 def test_overrides_that_do_not_fit_the_routine(low_back, layer, message):
     with pytest.raises(OverrideError) as caught:
@@ -140,6 +140,8 @@ def test_overrides_that_do_not_fit_the_routine(low_back, layer, message):
     (dict(hold_scale="0"), "--hold-scale 0: must be a number above 0"),
     (dict(hold_scale="x"), "--hold-scale x: must be a number above 0"),
     (dict(hold=["childs-pose"]), "--hold childs-pose: write ID=VALUE, e.g."),
+    (dict(only=[","]), "--only ,: give exercise or section ids separated by commas"),
+    (dict(skip=["a,,b"]), "--skip a,,b: give exercise or section ids separated by commas"),
     (dict(hold=["childs-pose=soon"]), '--hold childs-pose=soon: "soon" is not a duration'),
     (dict(hold=["childs-pose=0s"]), '--hold childs-pose=0s: "0s" is not a positive duration'),
     (dict(hold=["Childs Pose=1s"]), "--hold Childs Pose=1s: `Childs Pose` is not an exercise id"),
@@ -170,8 +172,8 @@ def test_scaled_holds_keep_to_the_limit():
 def test_profile_ids_a_routine_lacks_are_notes(low_back, profile):
     me = profile("hold:\n  butterfly: 1m\n  childs-pose: 40s\nskip: [piriformis]\n")
     customised = customise(low_back, [me])
-    assert customised.notes[0].startswith(f"{me.path}:2: hold.butterfly: {low_back.path} has no "
-                                          "exercise `butterfly`")
+    assert customised.notes[0].startswith(f"{me.path}:2: hold.butterfly does not apply to "
+                                          f"{low_back.path}: no exercise `butterfly`")
     assert customised.notes[0].endswith("; ignored")
     assert f"{me.path}:4: skip" in customised.notes[1]
     assert holds(low_back, me)["childs-pose", None, 1, 1, None] == 40_000
@@ -187,13 +189,48 @@ def test_profile_ids_a_routine_lacks_are_notes(low_back, profile):
     ("remind_every: 1m\n", 1, "remind_every: unknown key (did you mean `remind-every`?)"),
     ("speed: fast\n", 1, 'speed: must be a number like 0.9 or 1.2, not "fast"'),
     ("hold-scale: [\n", 2, "invalid YAML"),
-    ("", 1, "is empty; a profile needs at least hold-scale, hold, reps, sets, …"),
     ("- hold-scale: 2\n", 1, "must be a mapping of keys"),
 ])
 def test_malformed_profile_names_file_and_line(profile, tmp_path, text, line, message):
     with pytest.raises(ProfileError) as caught:
         profile(text)
     assert str(caught.value).startswith(f"{tmp_path / 'me.yaml'}:{line}: {message}")
+
+
+def test_profile_notes_read_as_sentences_and_empty_profiles_change_nothing(low_back, profile):
+    me = profile("hold: {cat-and-camel.9: 5s}\n")
+    assert customise(low_back, [me]).notes == (
+        f"{me.path}:1: hold.cat-and-camel.9 does not apply to {low_back.path}: "
+        "`cat-and-camel` has 2 phases, so there is no phase 9; ignored",)
+    empty = profile("# hold-scale: 2\n")
+    assert empty.is_empty() and customise(low_back, [empty]).routine == low_back
+
+
+def test_skipping_everything_names_who_did_it(low_back, profile):
+    me = profile("skip: [childs-pose, cat-and-camel]\n")
+    with pytest.raises(OverrideError) as caught:
+        customise(low_back, [me, command_line(skip=["standing-roll-down"])])
+    assert str(caught.value) == (f"{low_back.path}: no exercise is left to build after skip "
+                                 f"(profile {me.path}) and --skip (command line)")
+
+
+def test_change_list_is_honest_about_before_values():
+    routine = load_routine(CONTENT / "lower-back-pain-stretches.yaml")
+    customised = customise(routine, [command_line(remind_every="0", rest="3s")])
+    reminders = [c for c in customised.changes if c.key == "remind_every"]
+    assert [(c.before, c.after) for c in reminders] == [("varies", 0)]
+    rests = {c.exercise_id for c in customised.changes if c.key == "rest"}
+    assert routine.exercises[-1].id not in rests and len(rests) == len(routine.exercises) - 1
+    assert "remind-every  varies → off" in format_table(make_plan(customised.routine, length),
+                                                         customised.changes)
+
+
+def test_absurd_reps_and_sets_fail_fast(low_back):
+    routine = customise(low_back, [command_line(reps=["cat-and-camel=1000"],
+                                                sets=["cat-and-camel=1000"])]).routine
+    with pytest.raises(InputError) as caught:
+        make_plan(routine, length)
+    assert "the holds alone would last" in str(caught.value)
 
 
 def test_profile_example_loads_as_written_and_with_every_line_uncommented(tmp_path, low_back):

@@ -165,9 +165,13 @@ def test_plan_json_shape_and_table():
     assert table.splitlines()[-1].startswith("total ")
 
 
-def test_track_over_twelve_hours_is_refused(write_routine):
-    text = "title: T\nexercises:\n  - name: A\n    hold: 2h\n    sets: 7\n"
-    with pytest.raises(InputError, match="over the limit of 12h"):
+@pytest.mark.parametrize("sets, message", [
+    (6, "the track would last 12:00:3.*, over the limit of 12h"),   # holds fit, speech does not
+    (7, "the holds alone would last 14h, over the track limit of 12h"),  # known before planning
+])
+def test_track_over_twelve_hours_is_refused(write_routine, sets, message):
+    text = f"title: T\nexercises:\n  - name: A\n    hold: 2h\n    sets: {sets}\n"
+    with pytest.raises(InputError, match=message):
         plan_of(write_routine, text)
 
 

@@ -12,7 +12,7 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 
 from . import __version__
-from .errors import InputError, OutputError, RoutineError
+from .errors import InputError, OutputError, OverrideError, RoutineError
 from .files import replacing
 from .ffmpeg import encode_mp3, exact_length_ms
 from .models import Plan, Routine
@@ -114,6 +114,13 @@ def load_all(paths: Iterable[str | Path], layers: Sequence[Overrides] = ()) -> l
         try:
             open_engine(routine.voice, routine.language)
         except InputError as exc:
+            # blame the override that chose the voice, if one did, else the routine file
+            for layer in reversed(layers):
+                key = next((key for key in ("voice", "engine") if getattr(layer, key)), None)
+                if key:
+                    name, where, line = layer.blame(key)
+                    raise OverrideError(f"{name} {getattr(layer, key)}: {exc.message}", where,
+                                        line) from None
             raise RoutineError(exc.message, routine.path) from None
         loaded.append(customised)
     return loaded
@@ -129,8 +136,8 @@ def build(paths: Sequence[str | Path], output: str | Path = "output",
     not apply go to `on_note`."""
     loaded = load_all(paths, layers)
     if Path(output).suffix.lower() == ".mp3" and len(loaded) > 1:
-        raise OutputError(f"{output} names one file, but {len(loaded)} routines were given; "
-                          "give a folder instead")
+        raise InputError(f"{output} names one file, but {len(loaded)} routines were given; "
+                         "give a folder instead")
     targets: dict[Path, str] = {}
     for customised in loaded:
         target = output_path(customised, output)

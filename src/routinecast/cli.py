@@ -13,10 +13,9 @@ from .builder import MAX_BITRATE, MIN_BITRATE, SAMPLE_RATES, Built, BuildSetting
 from .durations import format_ms
 from .errors import InputError, RoutinecastError
 from .models import COUNTDOWN_STYLES, HALFWAY_STYLES, REMIND_SAYS
-from .overrides import PROFILE_EXAMPLE, command_line, load_profile
+from .overrides import command_line, load_profile, write_profile_example
 from .plan import format_table, plan_to_json
 from .routine import MAX_COUNTDOWN, SPEED_RANGE
-from .files import write_text_atomic
 
 EXIT_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED = 2, 1, 130
 
@@ -27,9 +26,14 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
+        except click.exceptions.NoArgsIsHelpError as exc:
+            click.echo(exc.ctx.get_help())
+            ctx.exit(0)
         except click.UsageError as exc:
             # one line, like our own errors, rather than click's usage block
             command = exc.ctx.command_path if exc.ctx else ctx.command_path
+            if exc.ctx in (None, ctx) and ctx.invoked_subcommand:  # failed parsing its options
+                command = f"{ctx.command_path} {ctx.invoked_subcommand}"
             click.echo(f"{command}: {exc.format_message()} (see {command} --help)", err=True)
             ctx.exit(EXIT_INPUT)
         except RoutinecastError as exc:
@@ -223,5 +227,5 @@ def profile_group() -> None:
 @click.option("--force", is_flag=True, help="Overwrite PATH if it exists.")
 def profile_init_command(path, force) -> None:
     """Write a commented example profile to PATH (default profile.yaml)."""
-    write_text_atomic(path, PROFILE_EXAMPLE, overwrite=force)
+    write_profile_example(path, overwrite=force)
     click.echo(f"wrote {path}; edit it, then: routinecast build ROUTINE --profile {path}")

@@ -9,14 +9,18 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from .errors import OutputError
+from .errors import InputError, OutputError
 
 
 @contextmanager
-def replacing(path: str | Path, overwrite: bool = True) -> Iterator[Path]:
+def replacing(path: str | Path, overwrite: bool = True,
+              make_folder: bool = True) -> Iterator[Path]:
     """Yields a temp path in `path`'s folder to write; when the block ends without error it
-    becomes `path`. With `overwrite=False` an existing `path` is an error and is kept."""
+    becomes `path`. With `overwrite=False` an existing `path` is an error and is kept; with
+    `make_folder=False` a missing folder is an error rather than created."""
     path = Path(path)
+    if not make_folder and not path.parent.is_dir():
+        raise InputError(f"{path.parent} is not a folder; create it first")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.",
@@ -35,16 +39,17 @@ def replacing(path: str | Path, overwrite: bool = True) -> Iterator[Path]:
             try:
                 os.link(temp, path)  # fails if `path` exists, where a rename would replace it
             except FileExistsError:
-                raise OutputError(f"{path} already exists; use --force to overwrite it") from None
+                raise InputError(f"{path} already exists; use --force to overwrite it") from None
     except OSError as exc:
         raise OutputError(f"cannot write {path} ({exc.strerror})") from None
     finally:
         temp.unlink(missing_ok=True)
 
 
-def write_text_atomic(path: str | Path, text: str, overwrite: bool = True) -> None:
+def write_text_atomic(path: str | Path, text: str, overwrite: bool = True,
+                      make_folder: bool = True) -> None:
     """Write `text` (UTF-8) to `path` atomically."""
-    with replacing(path, overwrite) as temp:
+    with replacing(path, overwrite, make_folder) as temp:
         temp.write_text(text, encoding="utf-8")
 
 

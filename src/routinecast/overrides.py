@@ -11,12 +11,14 @@ import difflib
 import hashlib
 import re
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from .durations import describe_ms
-from .errors import OverrideError, ProfileError
+from .errors import InputError, OverrideError, ProfileError
+from .files import write_text_atomic
 from .models import Change, Cues, Exercise, Phase, Routine
 from .routine import CUE_KEYS, MAX_COUNT, MAX_HOLD_MS, _Map, _Validator, read_mapping
 
@@ -87,8 +89,8 @@ class Overrides:
     """The profile file; None for the command line."""
     hold_scale: Fraction | None = None
     """Factor for every hold that no layer sets explicitly."""
-    hold_scale_line: int | None = None
-    """Line of `hold-scale` in the profile."""
+    lines: tuple[tuple[str, int | None], ...] = ()
+    """(key, line) of each setting in the profile, for messages; empty for the command line."""
     holds: tuple[Target, ...] = ()
     """Holds set explicitly, for a whole exercise or one phase."""
     reps: tuple[Target, ...] = ()
@@ -122,7 +124,13 @@ class Overrides:
         return self.path is None
 
     def is_empty(self) -> bool:
-        return self == Overrides(path=self.path)
+        return self == Overrides(path=self.path, lines=self.lines)
+
+    def blame(self, key: str) -> tuple[str, str | None, int | None]:
+        """How messages name setting `key` of this layer: (`--voice` or `voice`, file, line)."""
+        if self.strict:
+            return f"--{key}", None, None
+        return key, self.path, dict(self.lines).get(key)
 
 
 @dataclass(frozen=True)
@@ -202,10 +210,16 @@ def command_line(hold_scale: str | float | None = None, hold: Iterable[str] = ()
                                                                     MAX_COUNT), given))
     chosen = {}
     for option, items in (("only", only), ("skip", skip)):
-        chosen[option] = tuple(
-            Target(_target(name.strip(), f"--{option} {item}", None, error, False)[0],
-                   given=f"--{option} {item}")
-            for item in items for name in item.split(",") if name.strip())
+        found = []
+        for item in items:
+            given = f"--{option} {item}"
+            names = [name.strip() for name in item.split(",")]
+            if not all(names):
+                raise OverrideError(f"{given}: give exercise or section ids separated by commas, "
+                                    f"e.g. --{option} childs-pose,cat-and-camel")
+            found += [Target(_target(name, given, None, error, False)[0], given=given)
+                      for name in names]
+        chosen[option] = tuple(found)
     cue_values = _Map({key: value for key, value in cues.items() if value is not None})
     cue_values.key_lines = dict.fromkeys(cue_values)
     unknown = set(cue_values) - set(CUE_KEYS)
@@ -254,7 +268,9 @@ def _cue_pairs(check: _Validator, data: _Map, spell, shown) -> tuple[tuple[str, 
 def load_profile(path: str | Path) -> Overrides:
     """Read a profile: the command line's overrides under the options' names."""
     path = Path(path)
-    data = read_mapping(path, "profile", ", ".join(PROFILE_KEYS[:4]) + ", …", ProfileError)
+    # a profile with every line commented out is a profile that changes nothing
+    data = read_mapping(path, "profile", ", ".join(PROFILE_KEYS[:4]) + ", …", ProfileError,
+                        empty_ok=True)
     name = str(path)
     check = _Validator(name, ProfileError)
     check.mapping(data, "", data.line, PROFILE_KEYS)
@@ -293,7 +309,7 @@ def load_profile(path: str | Path) -> Overrides:
         path=name,
         hold_scale=parse_scale(data["hold-scale"], "hold-scale", error, lines["hold-scale"])
         if data.get("hold-scale") is not None else None,
-        hold_scale_line=lines.get("hold-scale"),
+        lines=tuple(lines.items()),
         holds=targets("hold", True), reps=targets("reps", False), sets=targets("sets", False),
         rest_ms=check.duration(data["rest"], "rest", lines["rest"], None, allow_zero=True)
         if data.get("rest") is not None else None,
@@ -303,6 +319,14 @@ def load_profile(path: str | Path) -> Overrides:
         cues=_cue_pairs(check, data, lambda key: key.replace("_", "-"),
                         lambda key: key.replace("_", "-")),
     )
+
+
+def write_profile_example(path: str | Path, overwrite: bool = False) -> None:
+    """Write `PROFILE_EXAMPLE` to `path` (a `.yaml` file in an existing folder)."""
+    path = Path(path)
+    if path.suffix.lower() not in (".yaml", ".yml"):
+        raise InputError(f"{path}: a profile is a .yaml file; name it e.g. {path.stem}.yaml")
+    write_text_atomic(path, PROFILE_EXAMPLE, overwrite=overwrite, make_folder=False)
 
 
 # -- applying them -------------------------------------------------------------------------
@@ -335,8 +359,8 @@ def customise(routine: Routine, layers: Sequence[Overrides] = ()) -> Customised:
             return True
         if layer.strict:
             raise OverrideError(f"{target.given}: {problem}", routine.path)
-        notes.append(f"{layer.path}:{target.line}: {target.given}: {routine.path} has {problem}; "
-                     "ignored")
+        notes.append(f"{layer.path}:{target.line}: {target.given} does not apply to "
+                     f"{routine.path}: {problem}; ignored")
         return False
 
     # holds: explicit values layer by layer (a whole exercise before one phase), then scale
@@ -359,8 +383,7 @@ def customise(routine: Routine, layers: Sequence[Overrides] = ()) -> Customised:
         elif scale:
             factor, layer = scale
             value = max(1, round(phase.hold_ms * factor))
-            given = f"--hold-scale {float(factor):g}" if layer.strict else \
-                f"hold-scale {float(factor):g}"
+            given = f"{layer.blame('hold-scale')[0]} {_decimal(factor)}"
             origin = f"{given} ({layer.origin})"
             if value > MAX_HOLD_MS:
                 where = routine.path if layer.strict else layer.path
@@ -368,7 +391,7 @@ def customise(routine: Routine, layers: Sequence[Overrides] = ()) -> Customised:
                     f"{given}: `{exercise.id}` would hold {describe_ms(value)}, over the limit "
                     f"of {describe_ms(MAX_HOLD_MS)}" + ("" if layer.strict
                                                         else f" (in {routine.path})"),
-                    where, None if layer.strict else layer.hold_scale_line)
+                    where, layer.blame("hold-scale")[2])
         else:
             return phase.hold_ms
         if value != phase.hold_ms:
@@ -408,10 +431,25 @@ def customise(routine: Routine, layers: Sequence[Overrides] = ()) -> Customised:
             changes.append(Change(None, "voice" if name == "name" else name, None,
                                   getattr(routine.voice, name), getattr(voice, name), origin))
 
+    sections = []
+    for section in routine.sections:
+        kept = tuple(exercise for exercise in section.exercises
+                     if (not only or exercise.id in only or section.id in only)
+                     and exercise.id not in skipped and section.id not in skipped)
+        if kept:
+            sections.append((section, kept))
+    if not sections:
+        used = [f"{layer.blame(key)[0]} ({layer.origin})" for layer in layers
+                for key in ("only", "skip") if getattr(layer, key)]
+        raise OverrideError(f"no exercise is left to build after {' and '.join(used)}",
+                            routine.path)
+    last = sections[-1][1][-1]
+
     for key, (value, origin) in cue_values.items():
-        before = getattr(routine.defaults.cues, key)
-        if value != before or any(getattr(ex.cues, key) != value for ex in routine.exercises):
-            changes.append(Change(None, key.removesuffix("_ms"), None, before, value, origin))
+        before = {getattr(ex.cues, key) for _, kept in sections for ex in kept}
+        if before != {value}:
+            changes.append(Change(None, key.removesuffix("_ms"), None,
+                                  before.pop() if len(before) == 1 else "varies", value, origin))
     new_cues = {key: value for key, (value, _) in cue_values.items()}
 
     def changed(exercise: Exercise) -> Exercise:
@@ -426,24 +464,24 @@ def customise(routine: Routine, layers: Sequence[Overrides] = ()) -> Customised:
                                           origin))
                 values[key] = value
         if rest and rest[0] != exercise.rest_ms:
-            changes.append(Change(exercise.id, "rest", None, exercise.rest_ms, rest[0], rest[1]))
+            if exercise is not last:  # no rest follows the last exercise
+                changes.append(Change(exercise.id, "rest", None, exercise.rest_ms, rest[0],
+                                      rest[1]))
             values["rest_ms"] = rest[0]
         return replace(exercise, phases=phases, cues=replace(exercise.cues, **new_cues),
                        **values)
 
-    sections = []
-    for section in routine.sections:
-        kept = tuple(changed(exercise) for exercise in section.exercises
-                     if (not only or exercise.id in only or section.id in only)
-                     and exercise.id not in skipped and section.id not in skipped)
-        if kept:
-            sections.append(replace(section, exercises=kept))
-    if not sections:
-        raise OverrideError("--only and --skip leave no exercise to build", routine.path)
-    customised = replace(routine, sections=tuple(sections), voice=voice,
-                         defaults=replace(routine.defaults,
-                                          cues=replace(routine.defaults.cues, **new_cues)))
+    customised = replace(
+        routine, voice=voice,
+        sections=tuple(replace(section, exercises=tuple(changed(ex) for ex in kept))
+                       for section, kept in sections),
+        defaults=replace(routine.defaults, cues=replace(routine.defaults.cues, **new_cues)))
     return Customised(customised, tuple(changes), tuple(notes), _variant(layers))
+
+
+def _decimal(value: Fraction) -> str:
+    """3/2 → `1.5`: a scale as the user wrote it (scales are read from decimals)."""
+    return str(Decimal(value.numerator) / Decimal(value.denominator))
 
 
 def _variant(layers: Sequence[Overrides]) -> str:
@@ -455,7 +493,7 @@ def _variant(layers: Sequence[Overrides]) -> str:
             parts.append(Path(layer.path).stem)
             continue
         if layer.hold_scale is not None:
-            parts.append(f"x{float(layer.hold_scale):g}")
+            parts.append(f"x{_decimal(layer.hold_scale)}")
         rest = replace(layer, hold_scale=None)
         if not rest.is_empty():
             digest = hashlib.sha256(repr(rest).encode()).hexdigest()[:6]

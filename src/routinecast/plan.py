@@ -158,7 +158,8 @@ class _Timeline:
             else:
                 beats = [(None, TONE_MS["count"])] * cues.countdown
             first = length - 1000 * len(beats)
-            if max(ms for _, ms in beats) < 1000 and first >= during_ms + MIN_QUIET_MS:
+            spoken_before = during_ms if inside else 0
+            if max(ms for _, ms in beats) < 1000 and first >= spoken_before + MIN_QUIET_MS:
                 cues_at += [(first + 1000 * k, ms, "speech" if word else "tone", word,
                              "countdown" if word else "count")
                             for k, (word, ms) in enumerate(beats)]
@@ -193,6 +194,12 @@ class _Timeline:
 
 def make_plan(routine: Routine, speech_ms: SpeechLength) -> Plan:
     """The timeline of `routine`, given the length in ms of each spoken text."""
+    holding = sum(ex.sets * max(1, len(ex.sides)) * ex.reps * sum(p.hold_ms for p in ex.phases)
+                  for ex in routine.exercises)
+    if holding > MAX_TRACK_MS:  # said before planning a million holds to find it out
+        raise InputError(f"the holds alone would last {describe_ms(holding)}, over the track "
+                         f"limit of {describe_ms(MAX_TRACK_MS)}; shorten holds or split the "
+                         "routine", routine.path)
     line = _Timeline(speech_ms)
 
     line.silence(LEAD_MS, "pause")
@@ -353,7 +360,7 @@ CHANGED = "*"
 
 def show_value(key: str, value: Any) -> str:
     """A routine value as the plan table shows it."""
-    if key in DURATION_KEYS:
+    if key in DURATION_KEYS and isinstance(value, int):
         return describe_ms(value) if value else "off"
     if isinstance(value, bool):
         return "on" if value else "off"

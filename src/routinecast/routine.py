@@ -76,9 +76,10 @@ def load_routine(path: str | Path) -> Routine:
 
 
 def read_mapping(path: Path, what: str, keys: str,
-                 error: type[InputError] = RoutineError) -> _Map:
+                 error: type[InputError] = RoutineError, empty_ok: bool = False) -> _Map:
     """Read a small YAML or JSON file of `what` (a routine, a profile) whose top level is a
-    mapping of `keys`; every value keeps its line. Mistakes raise `error`."""
+    mapping of `keys`; every value keeps its line. Mistakes raise `error`; an empty file is
+    one too unless `empty_ok`."""
     name = str(path)
     if path.is_dir():
         raise error(f"is a folder, not a {what} file (give the .yaml files in it, "
@@ -111,6 +112,10 @@ def read_mapping(path: Path, what: str, keys: str,
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         if node is None:
+            if empty_ok:
+                empty = _Map()
+                empty.line, empty.key_lines = 1, {}
+                return empty
             raise error(f"is empty; a {what} needs at least {keys}", name, 1)
         data = _Converter(name, error).convert(node)
     except yaml.reader.ReaderError as exc:
