@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 
+import numpy as np
 import pytest
 
 from routinecast.builder import BuildSettings, build
@@ -10,6 +13,7 @@ from routinecast.ffmpeg import decode_pcm, probe_chapters
 from routinecast.render import sample_index
 from routinecast.routine import load_routine
 
+from audio import largest_joins, momentary
 from conftest import CONTENT
 
 ROUTINES = sorted(CONTENT.glob("*.yaml"))
@@ -56,14 +60,51 @@ def demo(tmp_path_factory, speech_cache):
     return build(ROUTINES, out, BuildSettings(cache_dir=speech_cache))
 
 
-def test_demo_builds_match_their_plans(demo):
+@pytest.fixture(scope="module")
+def heard(demo):
+    """Each demo MP3 decoded, and read by ffmpeg's loudness meter, once."""
+    with ThreadPoolExecutor(max_workers=os.cpu_count()) as pool:  # each call is an ffmpeg
+        meters = list(pool.map(lambda r: momentary(r.path, dualmono=True), demo))
+    return [(result, decode_pcm(result.path, 44_100), meter)
+            for result, meter in zip(demo, meters)]
+
+
+def test_demo_builds_match_their_plans(demo, heard):
     assert [r.path.stem for r in demo] == [p.stem for p in ROUTINES]
-    for result in demo:
+    for result, pcm, _ in heard:
         leaves = result.plan.leaf_chapters()
         probed = probe_chapters(result.path)
         assert [c.title for c in probed] == [c.title for c in leaves], result.path.name
         for chapter, leaf in zip(probed, leaves):  # ±1 ms: ffmpeg reports padding-shifted times
             assert abs(chapter.start_ms - leaf.start_ms) <= 1, (result.path.name, chapter)
             assert abs(chapter.end_ms - leaf.end_ms) <= 1, (result.path.name, chapter)
-        assert len(decode_pcm(result.path, 44_100)) == sample_index(result.plan.duration_ms,
-                                                                    44_100)
+        assert len(pcm) == sample_index(result.plan.duration_ms, 44_100)
+
+
+def test_demo_loudness_by_ffmpegs_meter(heard):
+    """-16 LUFS as heard on two speakers (mono: dual-mono), true peak at most -1 dBTP."""
+    for result, _, (loudness, peak, _) in heard:
+        assert loudness == pytest.approx(-16, abs=1), result.path.name
+        assert peak <= -1, result.path.name
+        assert result.measured.loudness_lufs == pytest.approx(loudness, abs=0.5)
+
+
+def test_demo_speech_clips_are_level_with_each_other(heard):
+    """Every clip of a second or more within 2 LU of the median clip, by ffmpeg's meter."""
+    for result, _, (_, _, windows) in heard:
+        levels = []
+        for segment in result.plan.segments:
+            if segment.kind == "speech" and segment.duration_ms >= 1_000:
+                inside = [value for end, value in windows.items()
+                          if end - 400 >= segment.start_ms and end <= segment.end_ms]
+                levels.append(10 * np.log10(np.mean(10 ** (np.array(inside) / 10))))
+        median = np.median(levels)
+        assert len(levels) > 20
+        assert max(abs(level - median) for level in levels) <= 2, result.path.name
+
+
+def test_demo_joins_do_not_click(heard):
+    """At every edge of a clip or tone, no sample-to-sample jump larger than inside it."""
+    for result, pcm, _ in heard:
+        for segment, at_join, inside in largest_joins(pcm, result.plan):
+            assert at_join <= inside, (result.path.name, segment)

@@ -18,7 +18,9 @@ from .ffmpeg import encode_mp3, exact_length_ms
 from .models import Plan, Routine
 from .overrides import Customised, Overrides, customise
 from .plan import lengthen, make_plan, spoken_texts
-from .render import render, total_samples
+from .render import total_samples
+from .sound import (Measured, SoundSettings, Track, check_music, cue_sounds, playlist,
+                    sound_lengths)
 from .routine import load_routine
 from .tagging import write_tags
 from .tts import open_engine, synthesize_all
@@ -29,6 +31,8 @@ Progress = Callable[[str, int, int], None]
 
 MIN_BITRATE, MAX_BITRATE = 32, 320
 SAMPLE_RATES = (22_050, 24_000, 32_000, 44_100, 48_000)
+CHECK_RATE = 8_000
+"""Rate at which cue sound files are decoded just to check them."""
 
 
 @dataclass(frozen=True)
@@ -37,13 +41,19 @@ class BuildSettings:
 
     sample_rate: int = 44_100
     """Sample rate of the whole track, in Hz."""
-    bitrate_kbps: int = 96
-    """Constant bitrate of the MP3, in kbit/s."""
+    bitrate_kbps: int | None = None
+    """Constant bitrate of the MP3, in kbit/s; None: 96 for mono, 128 for stereo."""
+    sound: SoundSettings = SoundSettings()
+    """Loudness, music bed and channels."""
     cache_dir: Path | None = None
     """Speech cache folder; None means `$ROUTINECAST_CACHE` or the user's cache directory."""
 
     def cache(self) -> ClipCache:
         return ClipCache(self.cache_dir or default_cache_dir())
+
+    @property
+    def bitrate(self) -> int:
+        return self.bitrate_kbps or (96 if self.sound.channels == 1 else 128)
 
 
 @dataclass(frozen=True)
@@ -55,7 +65,9 @@ class Prepared:
     plan: Plan
     """Its timeline, made from the real clip lengths."""
     clips: dict[str, np.ndarray]
-    """Each spoken text's samples at the settings' sample rate."""
+    """Each spoken text's samples at the settings' sample rate, as the voice made them."""
+    sounds: dict[str, np.ndarray]
+    """Each cue sound in use, as float samples at the settings' sample rate."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +78,8 @@ class Built:
     """Where the MP3 now is."""
     plan: Plan
     """The plan it was built from, which its audio and chapters match."""
+    measured: Measured
+    """Its loudness and true peak as mixed."""
 
 
 def prepare(routine: Routine, settings: BuildSettings = BuildSettings(),
@@ -76,8 +90,11 @@ def prepare(routine: Routine, settings: BuildSettings = BuildSettings(),
     clips = synthesize_all(spoken_texts(routine), engine, settings.cache(), settings.sample_rate,
                            report)
     rate = settings.sample_rate
-    plan = make_plan(routine, lambda text: -(-len(clips[text]) * 1000 // rate))
-    return Prepared(routine, lengthen(plan, exact_length_ms(plan.duration_ms, rate)), clips)
+    sounds = cue_sounds(routine, rate)
+    plan = make_plan(routine, lambda text: -(-len(clips[text]) * 1000 // rate),
+                     sound_lengths(sounds, rate))
+    return Prepared(routine, lengthen(plan, exact_length_ms(plan.duration_ms, rate)), clips,
+                    sounds)
 
 
 def output_path(customised: Customised, output: str | Path) -> Path:
@@ -97,11 +114,14 @@ def write_mp3(prepared: Prepared, path: Path, settings: BuildSettings = BuildSet
     rate = settings.sample_rate
     total = total_samples(prepared.plan, rate)
     report = (lambda done: progress("encoding", done, total)) if progress else None
+
+    track = Track(prepared.plan, prepared.clips, prepared.sounds, rate, settings.sound)
+    track.calibrate(settings.bitrate)
     with replacing(path) as temp:
-        encode_mp3(render(prepared.plan, prepared.clips, rate), temp, rate,
-                   settings.bitrate_kbps, total, report, name=path.name)
+        encode_mp3(track.blocks(), temp, rate, settings.bitrate, total, report,
+                   name=path.name, channels=track.channels)
         write_tags(temp, prepared.routine, prepared.plan, f"routinecast {__version__}")
-    return Built(path, prepared.plan)
+    return Built(path, prepared.plan, track.measured)
 
 
 def load_all(paths: Iterable[str | Path], layers: Sequence[Overrides] = ()) -> list[Customised]:
@@ -111,6 +131,7 @@ def load_all(paths: Iterable[str | Path], layers: Sequence[Overrides] = ()) -> l
     for path in paths:
         customised = customise(load_routine(path), layers)
         routine = customised.routine
+        cue_sounds(routine, CHECK_RATE)  # a sound file that cannot be used fails here
         try:
             open_engine(routine.voice, routine.language)
         except InputError as exc:
@@ -135,6 +156,8 @@ def build(paths: Sequence[str | Path], output: str | Path = "output",
     file name for a single routine); see `output_path`. Notes about profile settings that do
     not apply go to `on_note`."""
     loaded = load_all(paths, layers)
+    if settings.sound.music:
+        check_music(playlist(settings.sound.music), settings.sample_rate)
     if Path(output).suffix.lower() == ".mp3" and len(loaded) > 1:
         raise InputError(f"{output} names one file, but {len(loaded)} routines were given; "
                          "give a folder instead")

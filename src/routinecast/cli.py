@@ -16,6 +16,7 @@ from .models import COUNTDOWN_STYLES, HALFWAY_STYLES, REMIND_SAYS
 from .overrides import command_line, load_profile, write_profile_example
 from .plan import format_table, plan_to_json
 from .routine import MAX_COUNTDOWN, SPEED_RANGE
+from .sound import LOUDNESS_RANGE, SoundSettings
 
 EXIT_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED = 2, 1, 130
 
@@ -74,8 +75,10 @@ class _Progress:
             self.stage = None
 
 
-def _settings(cache_dir: Path | None, bitrate: int = 96, sample_rate: int = 44_100):
-    return BuildSettings(sample_rate=sample_rate, bitrate_kbps=bitrate, cache_dir=cache_dir)
+def _settings(cache_dir: Path | None, bitrate: int | None = None, sample_rate: int = 44_100,
+              sound: SoundSettings = SoundSettings()) -> BuildSettings:
+    return BuildSettings(sample_rate=sample_rate, bitrate_kbps=bitrate, cache_dir=cache_dir,
+                         sound=sound)
 
 
 cache_option = click.option(
@@ -153,14 +156,27 @@ def cli() -> None:
 @click.option("-o", "--output", "--output-dir", "output", type=click.Path(path_type=Path),
               default=Path("output"), show_default=True,
               help="Folder for the MP3s, or the MP3's file name for one routine.")
-@click.option("--bitrate", type=click.IntRange(MIN_BITRATE, MAX_BITRATE), default=96,
-              show_default=True, help="Constant MP3 bitrate in kbit/s.")
+@click.option("--bitrate", type=click.IntRange(MIN_BITRATE, MAX_BITRATE),
+              help="Constant MP3 bitrate in kbit/s [default: 96 mono, 128 stereo].")
 @click.option("--sample-rate", type=click.Choice([str(r) for r in SAMPLE_RATES]),
               default="44100", show_default=True, help="Sample rate of the track in Hz.")
+@click.option("--loudness", type=click.FloatRange(*LOUDNESS_RANGE), default=-16.0,
+              show_default=True, metavar="LUFS",
+              help="Integrated loudness as heard on two speakers (mono: dual-mono).")
+@click.option("--music", multiple=True, type=click.Path(path_type=Path), metavar="FILE|FOLDER",
+              help="Music bed under the whole track, looped (repeatable; a folder is a "
+                   "playlist).")
+@click.option("--music-level", type=click.FloatRange(-40, 0), default=-18.0, show_default=True,
+              metavar="LU", help="Music level between cues, relative to the speech.")
+@click.option("--duck", type=click.FloatRange(0, 40), default=12.0, show_default=True,
+              metavar="DB", help="How far the music dips under speech and cue sounds.")
+@click.option("--stereo/--mono", default=None,
+              help="Channels [default: stereo with --music, else mono].")
 @override_options
 @cache_option
 @quiet_option
-def build_command(routines, output, bitrate, sample_rate, cache_dir, quiet, **options) -> None:
+def build_command(routines, output, bitrate, sample_rate, loudness, music, music_level, duck,
+                  stereo, cache_dir, quiet, **options) -> None:
     """Build each ROUTINE file into OUTPUT/<name>.mp3.
 
     With overrides the name records them unless -o names the file:
@@ -173,10 +189,13 @@ def build_command(routines, output, bitrate, sample_rate, cache_dir, quiet, **op
         progress.close()
         if not quiet:
             click.echo(f"wrote {built.path} ({format_ms(built.plan.duration_ms)}, "
-                       f"{len(built.plan.leaf_chapters())} chapters)")
+                       f"{len(built.plan.leaf_chapters())} chapters, "
+                       f"{built.measured.loudness_lufs:.1f} LUFS)")
 
     try:
-        build(routines, output, _settings(cache_dir, bitrate, int(sample_rate)), layers,
+        sound = SoundSettings(loudness_lufs=loudness, music=tuple(music),
+                              music_level_lu=music_level, duck_db=duck, stereo=stereo)
+        build(routines, output, _settings(cache_dir, bitrate, int(sample_rate), sound), layers,
               progress, done, _note)
     finally:
         progress.close()

@@ -12,7 +12,7 @@ import tempfile
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -59,18 +59,20 @@ def resample(samples: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
     return np.frombuffer(out, dtype="<i2").copy()
 
 
-def encode_mp3(chunks: Iterable[bytes], path: Path, sample_rate: int, bitrate_kbps: int,
+def encode_mp3(chunks: Iterable[np.ndarray], path: Path, sample_rate: int, bitrate_kbps: int,
                total_samples: int, progress: Callable[[int], None] | None = None,
-               name: str | None = None) -> None:
-    """Encode mono s16le PCM `chunks` once into a CBR MP3 at `path` (no tags).
+               name: str | None = None, channels: int = 1) -> None:
+    """Encode int16 PCM `chunks` (shape `(n,)` mono or `(n, channels)`) once into a CBR MP3
+    at `path` (no tags).
 
     Written to a seekable file so that LAME's Info header (length, encoder delay and
-    padding for gapless playback) is filled in. `progress` is called with samples done;
-    `name` is what messages call the file (the final name when `path` is a temporary one).
+    padding for gapless playback) is filled in. `progress` is called with samples done (per
+    channel); `name` is what messages call the file (the final name when `path` is a
+    temporary one).
     """
     name = name or path.name
     args = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-nostats", "-loglevel", "error", "-y",
-            "-f", "s16le", "-ar", str(sample_rate), "-ac", "1", "-i", "pipe:0",
+            "-f", "s16le", "-ar", str(sample_rate), "-ac", str(channels), "-i", "pipe:0",
             "-map_metadata", "-1", "-c:a", "libmp3lame", "-b:a", f"{bitrate_kbps}k",
             "-compression_level", str(LAME_QUALITY), "-id3v2_version", "0",
             "-write_xing", "1", "-f", "mp3", str(path)]
@@ -86,8 +88,8 @@ def encode_mp3(chunks: Iterable[bytes], path: Path, sample_rate: int, bitrate_kb
         try:
             assert process.stdin is not None
             for chunk in chunks:
-                process.stdin.write(chunk)
-                written += len(chunk) // 2
+                process.stdin.write(np.ascontiguousarray(chunk, dtype="<i2").tobytes())
+                written += len(chunk)
                 if progress:
                     progress(written)
             process.stdin.close()
@@ -119,11 +121,44 @@ def exact_length_ms(duration_ms: int, sample_rate: int) -> int:
     return duration_ms
 
 
-def decode_pcm(path: Path, sample_rate: int) -> np.ndarray:
-    """Decode an audio file to mono int16 samples at `sample_rate`, as a player would."""
-    out = _run(["-i", str(path), "-f", "s16le", "-ac", "1", "-ar", str(sample_rate), "pipe:1"],
-               f"decode {Path(path).name}").stdout
-    return np.frombuffer(out, dtype="<i2")
+def decode_pcm(path: Path, sample_rate: int, channels: int = 1) -> np.ndarray:
+    """Decode an audio file to int16 samples at `sample_rate`, as a player would: shape
+    `(n,)` for mono, `(n, channels)` otherwise."""
+    out = _run(["-i", str(path), "-f", "s16le", "-ac", str(channels), "-ar", str(sample_rate),
+                "pipe:1"], f"decode {Path(path).name}").stdout
+    samples = np.frombuffer(out, dtype="<i2")
+    return samples if channels == 1 else samples.reshape(-1, channels)
+
+
+def decode_stream(path: Path, sample_rate: int, channels: int,
+                  block: int = 1 << 16) -> Iterator[np.ndarray]:
+    """Decode an audio file of any length piece by piece: int16 arrays of shape
+    `(≤ block, channels)`, so that a long file never sits in memory whole."""
+    args = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-nostats", "-loglevel", "error",
+            "-i", str(path), "-f", "s16le", "-ac", str(channels), "-ar", str(sample_rate),
+            "pipe:1"]
+    with tempfile.TemporaryFile() as errors:
+        try:
+            process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=errors,
+                                       stdin=subprocess.DEVNULL, start_new_session=True)
+        except OSError as exc:
+            raise AudioError(f"cannot run ffmpeg to decode {Path(path).name}: "
+                             f"{exc.strerror}") from None
+        try:
+            assert process.stdout is not None
+            frame = 2 * channels
+            while data := process.stdout.read(block * frame):
+                usable = len(data) - len(data) % frame
+                yield np.frombuffer(data[:usable], dtype="<i2").reshape(-1, channels)
+            code = process.wait()
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        if code != 0:
+            errors.seek(0)
+            raise AudioError(f"ffmpeg failed to decode {Path(path).name}: "
+                             f"{_last_line(errors.read())}")
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ DEFAULT_SIDES = ("left", "right")
 COUNTDOWN_STYLES = ("voice", "beeps", "off")
 HALFWAY_STYLES = ("off", "voice", "tone")
 REMIND_SAYS = ("time-left", "during")
+SOUND_NAMES = ("start", "end", "switch", "count", "halfway")
 
 
 @dataclass(frozen=True)
@@ -53,6 +54,22 @@ class Cues:
 
 
 @dataclass(frozen=True)
+class Sounds:
+    """Which sound each cue makes: `on` (the built-in tone), `off`, or an audio file's path."""
+
+    start: str = "off"
+    """Just before each hold begins (ending as the hold starts)."""
+    end: str = "on"
+    """As each hold ends."""
+    switch: str = "on"
+    """Before "Switch to the right side."."""
+    count: str = "on"
+    """Each beep of a `countdown_style: beeps` countdown."""
+    halfway: str = "on"
+    """The `halfway: tone` cue."""
+
+
+@dataclass(frozen=True)
 class Defaults:
     """Values every exercise takes unless it sets its own."""
 
@@ -66,6 +83,8 @@ class Defaults:
     """Silence between two reps, or two sets, of the same exercise."""
     cues: Cues = field(default_factory=Cues)
     """Cues for every exercise that does not set its own."""
+    sounds: Sounds = field(default_factory=Sounds)
+    """The cue sounds of the whole routine."""
 
 
 @dataclass(frozen=True)
@@ -194,7 +213,7 @@ class Segment:
     text: str | None = None
     """What is said, for speech."""
     label: str | None = None
-    """What it is for: the cue sound of a tone (`end`, `switch`, `count`, `halfway`); `hold`,
+    """What it is for: the cue sound of a tone (`start`, `end`, `switch`, `count`, `halfway`); `hold`,
     `rest`, `rep-rest`, `side-rest` or `pause` for a silence; for speech, the cue it is
     (`countdown`, `halfway`, `reminder`, `count`, `next`) or None for instructions."""
 

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, replace
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from .durations import describe_ms, format_ms
 from .errors import InputError
 from .models import Change, Chapter, Cues, Exercise, Hold, Phase, Plan, Routine, Segment
 
-TONE_MS = {"end": 350, "switch": 600, "count": 150, "halfway": 450}
-"""Length of each generated cue tone; tones.py makes them exactly this long."""
+TONE_MS = {"start": 300, "end": 350, "switch": 600, "count": 150, "halfway": 450}
+"""Length of each built-in cue tone; tones.py makes them exactly this long."""
 LEAD_MS = 500
 """Silence at the very start, so players do not clip the first word."""
 PAUSE_MS = 600
@@ -45,6 +45,8 @@ TABLE_TEXT = 72
 """Longest text the plan table shows in full; `--json` always has all of it."""
 
 SpeechLength = Callable[[str], int]
+SoundLengths = Mapping[str, int]
+"""Length in ms of each cue sound by name (`end`, `switch`, …); 0 for a sound turned off."""
 
 
 def number_words(n: int) -> str:
@@ -104,8 +106,9 @@ def next_text(name: str) -> str:
 class _Timeline:
     """Appends segments back to back and remembers holds; the cursor is the track's end."""
 
-    def __init__(self, speech_ms: SpeechLength):
+    def __init__(self, speech_ms: SpeechLength, sound_ms: SoundLengths):
         self.speech_ms = speech_ms
+        self.sound_ms = sound_ms
         self.segments: list[Segment] = []
         self.holds: list[Hold] = []
         self.now = 0
@@ -127,8 +130,9 @@ class _Timeline:
             self.add("silence", pause, label="pause")
 
     def tone(self, name: str) -> None:
-        self.add("tone", TONE_MS[name], label=name)
-        self.add("silence", PAUSE_MS, label="pause")
+        if self.sound_ms[name]:
+            self.add("tone", self.sound_ms[name], label=name)
+            self.add("silence", PAUSE_MS, label="pause")
 
     def silence(self, length: int, label: str) -> None:
         self.add("silence", length, label=label)
@@ -156,10 +160,10 @@ class _Timeline:
             if style == "voice":
                 beats = [(word, self.speech_ms(word)) for word in countdown_words(cues.countdown)]
             else:
-                beats = [(None, TONE_MS["count"])] * cues.countdown
+                beats = [(None, self.sound_ms["count"])] * cues.countdown
             first = length - 1000 * len(beats)
             spoken_before = during_ms if inside else 0
-            if max(ms for _, ms in beats) < 1000 and first >= spoken_before + MIN_QUIET_MS:
+            if 0 < max(ms for _, ms in beats) < 1000 and first >= spoken_before + MIN_QUIET_MS:
                 cues_at += [(first + 1000 * k, ms, "speech" if word else "tone", word,
                              "countdown" if word else "count")
                             for k, (word, ms) in enumerate(beats)]
@@ -175,14 +179,16 @@ class _Timeline:
         if cues.halfway != "off" and length >= HALFWAY_MIN_MS:
             if cues.halfway == "voice":
                 place(length // 2, self.speech_ms(HALFWAY), "speech", HALFWAY, "halfway")
-            else:
-                place(length // 2, TONE_MS["halfway"], "tone", None, "halfway")
+            elif self.sound_ms["halfway"]:
+                place(length // 2, self.sound_ms["halfway"], "tone", None, "halfway")
         if cues.remind_every_ms:
             for offset in range(cues.remind_every_ms, length, cues.remind_every_ms):
                 text = phase.during if cues.remind_say == "during" and phase.during \
                     else time_left_text(length - offset)
                 place(offset, self.speech_ms(text), "speech", text, "reminder")
 
+        # the start sound ends as the hold begins
+        self.add("tone", self.sound_ms["start"], label="start")
         start = self.now
         for offset, ms, kind, text, label in cues_at:
             self.add("silence", start + offset - self.now, label="hold")
@@ -192,15 +198,19 @@ class _Timeline:
         return start, start + length
 
 
-def make_plan(routine: Routine, speech_ms: SpeechLength) -> Plan:
-    """The timeline of `routine`, given the length in ms of each spoken text."""
+def make_plan(routine: Routine, speech_ms: SpeechLength,
+              sound_ms: SoundLengths | None = None) -> Plan:
+    """The timeline of `routine`, given the length in ms of each spoken text and of each
+    cue sound (default: the built-in tones, with the sounds the routine turns off silent)."""
+    if sound_ms is None:
+        sound_ms = builtin_sound_ms(routine)
     holding = sum(ex.sets * max(1, len(ex.sides)) * ex.reps * sum(p.hold_ms for p in ex.phases)
                   for ex in routine.exercises)
     if holding > MAX_TRACK_MS:  # said before planning a million holds to find it out
         raise InputError(f"the holds alone would last {describe_ms(holding)}, over the track "
                          f"limit of {describe_ms(MAX_TRACK_MS)}; shorten holds or split the "
                          "routine", routine.path)
-    line = _Timeline(speech_ms)
+    line = _Timeline(speech_ms, sound_ms)
 
     line.silence(LEAD_MS, "pause")
     line.say(routine.title)
@@ -237,6 +247,12 @@ def make_plan(routine: Routine, speech_ms: SpeechLength) -> Plan:
                          routine.path)
     return Plan(routine.title, line.now, tuple(chapters), tuple(line.segments),
                 tuple(line.holds))
+
+
+def builtin_sound_ms(routine: Routine) -> dict[str, int]:
+    """Cue sound lengths with the built-in tones: `TONE_MS`, or 0 for a sound turned off."""
+    sounds = routine.defaults.sounds
+    return {name: 0 if getattr(sounds, name) == "off" else ms for name, ms in TONE_MS.items()}
 
 
 def _exercise(line: _Timeline, exercise: Exercise, following: Exercise | None) -> None:

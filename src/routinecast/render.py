@@ -11,7 +11,6 @@ from typing import Iterator, Mapping
 import numpy as np
 
 from .models import Plan
-from .tones import tone
 
 BLOCK_SAMPLES = 1 << 16
 """Largest piece of silence yielded at once: keeps memory flat whatever the hold lengths."""
@@ -25,21 +24,22 @@ def total_samples(plan: Plan, sample_rate: int) -> int:
     return sample_index(plan.duration_ms, sample_rate)
 
 
-def render(plan: Plan, clips: Mapping[str, np.ndarray], sample_rate: int) -> Iterator[bytes]:
-    """Yield mono s16le PCM for the whole plan, in order, never more than one clip at a time."""
-    zeros = bytes(2 * BLOCK_SAMPLES)
+def render(plan: Plan, speech: Mapping[str, np.ndarray], sounds: Mapping[str, np.ndarray],
+           sample_rate: int) -> Iterator[np.ndarray]:
+    """Yield the whole plan as mono int16 arrays, in order: each spoken text from `speech`,
+    each tone from `sounds` (by cue name), silence in blocks of at most `BLOCK_SAMPLES`."""
+    zeros = np.zeros(BLOCK_SAMPLES, dtype=np.int16)
     for segment in plan.segments:
         length = (sample_index(segment.end_ms, sample_rate)
                   - sample_index(segment.start_ms, sample_rate))
         if segment.kind == "silence":
             while length > 0:
                 step = min(length, BLOCK_SAMPLES)
-                yield zeros[: 2 * step]
+                yield zeros[:step]
                 length -= step
             continue
-        samples = clips[segment.text] if segment.kind == "speech" else \
-            tone(segment.label, sample_rate)
-        yield _fit(samples, length).astype("<i2").tobytes()
+        samples = speech[segment.text] if segment.kind == "speech" else sounds[segment.label]
+        yield _fit(samples, length)
 
 
 def _fit(samples: np.ndarray, length: int) -> np.ndarray:

@@ -19,8 +19,9 @@ import yaml
 
 from .durations import DurationSyntaxError, describe_ms, parse_duration
 from .errors import InputError, RoutineError
-from .models import (COUNTDOWN_STYLES, DEFAULT_SIDES, HALFWAY_STYLES, REMIND_SAYS, Cues,
-                     Defaults, Exercise, Phase, Routine, Section, Voice)
+from .models import (COUNTDOWN_STYLES, DEFAULT_SIDES, HALFWAY_STYLES, REMIND_SAYS,
+                     SOUND_NAMES, Cues, Defaults, Exercise, Phase, Routine, Section, Sounds,
+                     Voice)
 
 MAX_FILE_BYTES = 1_000_000
 MAX_NODES = 100_000
@@ -36,7 +37,7 @@ TOP_KEYS = ("title", "description", "author", "source", "language", "equipment",
             "defaults", "intro", "outro", "exercises", "sections")
 CUE_KEYS = ("countdown", "countdown_style", "halfway", "remind_every", "remind_say",
             "announce_next", "side_rest", "counts")
-DEFAULTS_KEYS = ("hold", "rest", "breath", "rep_rest", *CUE_KEYS)
+DEFAULTS_KEYS = ("hold", "rest", "breath", "rep_rest", "sounds", *CUE_KEYS)
 VOICE_KEYS = ("engine", "name", "speed")
 SECTION_KEYS = ("title", "intro", "exercises")
 EXERCISE_KEYS = ("name", "id", "setup", "hold", "phases", "during", "reps", "sides", "sets",
@@ -470,7 +471,31 @@ class _Validator:
                         rest_ms=get("rest", base.rest_ms, True),
                         breath_ms=breath_ms,
                         rep_rest_ms=get("rep_rest", base.rep_rest_ms, True),
-                        cues=self.cues(values, "defaults", base.cues, breath_ms))
+                        cues=self.cues(values, "defaults", base.cues, breath_ms),
+                        sounds=self.sounds(values))
+
+    def sounds(self, values: _Map) -> Sounds:
+        """`defaults.sounds`: each cue's sound `on`, `off`, or a file beside the routine."""
+        if values.get("sounds") is None:
+            return Sounds()
+        table = self.mapping(values["sounds"], "defaults.sounds", values.key_lines["sounds"],
+                             SOUND_NAMES)
+        chosen = {}
+        for name, value in table.items():
+            where, line = f"defaults.sounds.{name}", table.key_lines[name]
+            if value is None:
+                continue
+            if isinstance(value, bool) or value in ("on", "off"):
+                chosen[name] = "on" if value in (True, "on") else "off"
+                continue
+            file = Path(self.text(value, where, line)).expanduser()
+            if not file.is_absolute():
+                file = Path(self.path).parent / file
+            if not file.is_file():
+                raise self.fail(line, where, f'"{value}" is not a file (looked for {file}); '
+                                "give on, off, or an audio file's path")
+            chosen[name] = str(file)
+        return Sounds(**chosen)
 
     def sections(self, value: Any, line: int | None, defaults: Defaults) -> tuple[Section, ...]:
         items = self.sequence(value, "sections", line)

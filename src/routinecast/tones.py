@@ -1,4 +1,9 @@
-"""Cue tones, generated: short bell-like sounds with soft edges, so that joins never click."""
+"""The built-in cue tones: a designed set of short bell-like sounds, each with its own pitch
+and pattern so that the ear tells them apart without thinking.
+
+start: a rising pair (D5, F#5), "go"; end: one A5 bell, "done"; switch: a wider rising pair
+(E5, B5), "other side"; count: a short high tick (E6); halfway: two strikes of G5.
+"""
 
 from __future__ import annotations
 
@@ -8,37 +13,31 @@ import numpy as np
 
 from .plan import TONE_MS
 
-LEVEL = 0.35
-"""Peak level of a tone, about 9 dB under full scale: clearly heard, under the speech."""
-FADE_MS = 5
-"""Fade at each edge of a tone."""
-
 # (frequency Hz, start within the tone in ms, relative amplitude) per note
 _NOTES = {
+    "start": [(587.33, 0, 0.9), (739.99, 120, 1.0)],
     "end": [(880.0, 0, 1.0)],
-    "switch": [(660.0, 0, 0.9), (990.0, 220, 1.0)],
-    "count": [(1320.0, 0, 1.0)],
-    "halfway": [(784.0, 0, 1.0), (784.0, 180, 0.8)],
+    "switch": [(659.26, 0, 0.9), (987.77, 220, 1.0)],
+    "count": [(1318.5, 0, 1.0)],
+    "halfway": [(783.99, 0, 1.0), (783.99, 180, 0.8)],
 }
 
 
 @lru_cache(maxsize=None)
 def tone(name: str, sample_rate: int) -> np.ndarray:
-    """The int16 samples of cue `name`, exactly `TONE_MS[name]` long at `sample_rate`."""
+    """Cue `name` as float samples peaking at 1.0, exactly `TONE_MS[name]` long at
+    `sample_rate`; sound.py sets its level and softens its edges."""
     length = TONE_MS[name] * sample_rate // 1000
     t = np.arange(length) / sample_rate
     wave = np.zeros(length)
     for frequency, start_ms, amplitude in _NOTES[name]:
-        local = t - start_ms / 1000
-        on = local >= 0
-        # a struck bell: fundamental plus a fainter, faster-decaying upper partial
-        decay = np.exp(-local[on] * 9.0)
-        wave[on] += amplitude * decay * (np.sin(2 * np.pi * frequency * local[on])
-                                         + 0.3 * np.exp(-local[on] * 12.0)
-                                         * np.sin(2 * np.pi * frequency * 2.76 * local[on]))
-    wave *= LEVEL / max(np.max(np.abs(wave)), 1e-9)
-    fade = min(FADE_MS * sample_rate // 1000, length // 2)
-    ramp = np.linspace(0.0, 1.0, fade, endpoint=False)
-    wave[:fade] *= ramp
-    wave[length - fade:] *= ramp[::-1]
-    return np.round(wave * 32767).astype(np.int16)
+        local = t[t >= start_ms / 1000] - start_ms / 1000
+        # a struck bell: the fundamental and two inharmonic partials, the higher ones
+        # fainter and dying faster
+        wave[len(t) - len(local):] += amplitude * np.exp(-local * 9.0) * (
+            np.sin(2 * np.pi * frequency * local)
+            + 0.35 * np.exp(-local * 10.0) * np.sin(2 * np.pi * frequency * 2.76 * local)
+            + 0.15 * np.exp(-local * 20.0) * np.sin(2 * np.pi * frequency * 5.40 * local))
+    wave /= max(float(np.max(np.abs(wave))), 1e-9)
+    wave.flags.writeable = False  # shared by every caller through the cache
+    return wave

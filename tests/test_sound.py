@@ -1,0 +1,284 @@
+"""How the track sounds: the meter, the limiter, cue tones, clean joins, and the music bed.
+
+Built tracks are measured with ffmpeg's own meter (`ebur128`), never only with ours.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from routinecast.builder import BuildSettings, build, prepare
+from routinecast.cli import cli
+from routinecast.ffmpeg import decode_pcm, probe_chapters
+from routinecast.loudness import integrated, limiter_gain, oversampled_peaks, true_peak_db
+from routinecast.plan import TONE_MS, plan_to_dict
+from routinecast.render import sample_index
+from routinecast.routine import load_routine
+from routinecast.sound import (DUCK_RAMP_MS, SoundSettings, Track, duck_gains, mix,
+                               voice_loudness)
+from routinecast.tones import tone
+
+from audio import RATE, ebur128, largest_joins, write_wav
+from conftest import FIXTURES
+
+
+@pytest.fixture
+def run():
+    def invoke(*args):
+        result = CliRunner().invoke(cli, [str(a) for a in args], prog_name="routinecast")
+        assert "Traceback" not in result.output
+        return result
+
+    return invoke
+
+
+def chord(seconds: float, rate: int = RATE) -> np.ndarray:
+    """Stand-in music: a soft stereo chord progression, a little different in each ear."""
+    t = np.arange(int(seconds * rate)) / rate
+    left, right = np.zeros_like(t), np.zeros_like(t)
+    for bar, notes in enumerate([(220, 277, 330), (196, 247, 294), (175, 220, 262)]):
+        now = (t >= bar * seconds / 3) & (t < (bar + 1) * seconds / 3)
+        for k, frequency in enumerate(notes):
+            left[now] += (0.3 if k else 0.15) * np.sin(2 * np.pi * frequency * t[now])
+            right[now] += (0.15 if k else 0.3) * np.sin(2 * np.pi * frequency * 1.003 * t[now])
+    return 0.5 * np.stack([left, right], axis=1)
+
+
+# -- the meter and the limiter, against ffmpeg ---------------------------------------------
+
+
+def test_meter_reads_what_ffmpeg_reads(tmp_path):
+    rng = np.random.default_rng(7)
+    t = np.arange(6 * RATE) / RATE
+    signal = 0.3 * np.sin(2 * np.pi * 440 * t) * (t > 1) + 0.05 * rng.standard_normal(len(t))
+    signal[int(3.2 * RATE): int(4.1 * RATE)] = 0
+    write_wav(tmp_path / "x.wav", signal)
+    theirs, their_peak = ebur128(tmp_path / "x.wav")
+    quantised = np.round(signal * 32767) / 32767
+    assert integrated(quantised, RATE) == pytest.approx(theirs, abs=0.1)
+    assert true_peak_db(quantised) == pytest.approx(their_peak, abs=0.15)
+    stereo = np.stack([quantised, 0.5 * quantised], axis=1)
+    write_wav(tmp_path / "s.wav", stereo)
+    assert integrated(stereo, RATE) == pytest.approx(ebur128(tmp_path / "s.wav")[0], abs=0.1)
+
+
+def test_limiter_holds_the_ceiling_and_leaves_quiet_parts_alone():
+    t = np.arange(RATE) / RATE
+    loud = np.sin(2 * np.pi * 3000 * t) * np.where(t < 0.5, 0.2, 1.4)
+    gain = limiter_gain(oversampled_peaks(loud), RATE, -2.0)
+    limited = loud * gain
+    assert true_peak_db(limited) <= -2.0 + 0.05
+    assert np.all(gain[: int(0.49 * RATE)] == 1.0)  # untouched until 5 ms before the peaks
+    assert limiter_gain(oversampled_peaks(loud * 0.1), RATE, -2.0) is None
+
+
+# -- cue tones -----------------------------------------------------------------------------
+
+
+def test_builtin_tones_are_a_distinct_set_of_bells():
+    names = list(TONE_MS)
+    sounds = {name: tone(name, RATE) for name in names}
+    for name, wave in sounds.items():
+        assert len(wave) == TONE_MS[name] * RATE // 1000
+        quarter = len(wave) // 4
+        # a struck bell dies away: the last quarter is much quieter than the loudest
+        energy = [float(np.mean(wave[i * quarter:(i + 1) * quarter] ** 2)) for i in range(4)]
+        assert energy[3] < max(energy) / 4, name
+        # more than one partial: the strongest frequency holds well under all the energy
+        spectrum = np.abs(np.fft.rfft(wave)) ** 2
+        peak = int(np.argmax(spectrum))
+        assert spectrum[max(peak - 20, 0): peak + 20].sum() < 0.97 * spectrum.sum(), name
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            x, y = sounds[a], sounds[b]
+            n = min(len(x), len(y))
+            correlation = np.max(np.abs(np.correlate(x[:n], y[:n], mode="full")))
+            assert correlation / np.sqrt(np.sum(x[:n] ** 2) * np.sum(y[:n] ** 2)) < 0.5, (a, b)
+
+
+def test_a_sound_turned_off_leaves_the_plan(write_routine):
+    text = ("title: T\ndefaults:\n  sounds: {end: off, switch: off, start: on}\n"
+            "exercises:\n  - name: A\n    sides: true\n    hold: 5s\n")
+    prepared = prepare(load_routine(write_routine(text)))
+    labels = [s.label for s in prepared.plan.segments if s.kind == "tone"]
+    assert labels == ["start", "start"]
+    for hold in prepared.plan.holds:  # the start sound ends as the hold begins
+        tone_segment = next(s for s in prepared.plan.segments if s.end_ms == hold.start_ms)
+        assert tone_segment.label == "start"
+
+
+def test_own_sound_file_replaces_a_tone_and_joins_without_a_click(write_routine, tmp_path,
+                                                                  speech_cache):
+    # a harsh sound that starts and stops at full level: a click unless its edges are faded
+    t = np.arange(int(0.25 * RATE)) / RATE
+    write_wav(tmp_path / "clack.wav", 0.9 * np.sign(np.sin(2 * np.pi * 300 * t + 0.3)))
+    path = write_routine("title: T\ndefaults:\n  sounds: {end: clack.wav}\nexercises:\n"
+                         "  - name: A\n    hold: 3s\n  - name: B\n    hold: 2s\n")
+    [built] = build([path], tmp_path / "out", BuildSettings(cache_dir=speech_cache))
+    ends = [s for s in built.plan.segments if s.label == "end"]
+    assert [s.duration_ms for s in ends] == [250, 250]
+    pcm = decode_pcm(built.path, RATE)
+    for segment, at_join, inside in largest_joins(pcm, built.plan):
+        assert at_join <= inside, (segment, at_join, inside)
+    # it is the file's sound that plays: a square wave's odd harmonics at 300 Hz steps
+    start = sample_index(ends[0].start_ms, RATE)
+    spectrum = np.abs(np.fft.rfft(pcm[start + 500: start + 500 + 8192].astype(float)))
+    frequencies = np.fft.rfftfreq(8192, 1 / RATE)
+    assert abs(frequencies[np.argmax(spectrum)] - 300) < 10
+
+
+@pytest.mark.parametrize("sound, message", [
+    ("missing.wav", 'defaults.sounds.end: "missing.wav" is not a file'),
+    ("notes.txt", "defaults.sounds.end: notes.txt is not audio ffmpeg can read"),
+    ("long.wav", "defaults.sounds.end: long.wav lasts 4.0s; a end sound must be at most 3s"),
+])
+def test_bad_sound_files(run, write_routine, tmp_path, sound, message):
+    (tmp_path / "notes.txt").write_text("not audio")
+    write_wav(tmp_path / "long.wav", 0.1 * np.ones(4 * RATE))
+    path = write_routine(f"title: T\ndefaults:\n  sounds: {{end: {sound}}}\n"
+                         "exercises:\n  - name: A\n")
+    result = run("build", path, "-o", tmp_path / "out")
+    assert result.exit_code == 2
+    assert message in result.stderr and result.stderr.count("\n") == 1
+    assert not (tmp_path / "out").exists()
+
+
+# -- loudness targets ----------------------------------------------------------------------
+
+
+def test_loudness_option_and_stereo(run, tmp_path):
+    result = run("build", FIXTURES / "small.yaml", "-o", tmp_path / "quiet.mp3",
+                 "--loudness", "-20")
+    assert result.exit_code == 0, result.output
+    loudness, peak = ebur128(tmp_path / "quiet.mp3", dualmono=True)
+    assert loudness == pytest.approx(-20, abs=1) and peak <= -1
+    assert "-20." in result.stdout or "-19." in result.stdout  # the loudness it reports
+    result = run("build", FIXTURES / "small.yaml", "-o", tmp_path / "wide.mp3", "--stereo")
+    assert result.exit_code == 0, result.output
+    pcm = decode_pcm(tmp_path / "wide.mp3", RATE, channels=2)
+    assert np.array_equal(pcm[:, 0], pcm[:, 1])  # the voice in the centre
+    loudness, peak = ebur128(tmp_path / "wide.mp3")
+    assert loudness == pytest.approx(-16, abs=1) and peak <= -1
+
+
+def test_voice_loudness_without_rendering_matches_the_meter(speech_cache):
+    prepared = prepare(load_routine(FIXTURES / "small.yaml"),
+                       BuildSettings(cache_dir=speech_cache))
+    track = Track(prepared.plan, prepared.clips, prepared.sounds, RATE, SoundSettings())
+    speech, sounds, _ = track.levels.at(-19.0)
+    rendered = np.concatenate(list(mix(prepared.plan, speech, sounds, RATE, 1, None)))
+    assert voice_loudness(prepared.plan, speech, sounds, RATE) == pytest.approx(
+        integrated(rendered.astype(float) / 32768, RATE), abs=0.05)
+
+
+# -- the music bed -------------------------------------------------------------------------
+
+
+def test_duck_gains_ramp_under_each_cue():
+    rate = 1000  # one sample a millisecond
+    gains = duck_gains([(1000, 1500)], 0, 3000, rate, 12.0)
+    floor = 10 ** (-12 / 20)
+    assert gains[0] == 1.0 and gains[2999] == 1.0
+    assert np.allclose(gains[1000:1501], floor)
+    ramp = gains[1000 - DUCK_RAMP_MS: 1001]
+    assert np.all(np.diff(ramp) <= 0) and gains[1000 - DUCK_RAMP_MS - 1] == 1.0
+
+
+@pytest.fixture(scope="module")
+def with_music(tmp_path_factory, speech_cache):
+    """small.yaml built with an 8-second music file (so it must loop), and its stems."""
+    folder = tmp_path_factory.mktemp("music")
+    write_wav(folder / "chords.wav", chord(8.0))
+    settings = BuildSettings(cache_dir=speech_cache,
+                             sound=SoundSettings(music=(folder / "chords.wav",)))
+    [built] = build([FIXTURES / "small.yaml"], folder / "out", settings)
+    prepared = prepare(load_routine(FIXTURES / "small.yaml"), settings)
+    track = Track(prepared.plan, prepared.clips, prepared.sounds, RATE, settings.sound)
+    track.calibrate(settings.bitrate)
+    speech, sounds, _ = track.levels.at(track.speech_lufs)
+    voice = np.concatenate(list(mix(prepared.plan, speech, sounds, RATE, 2, None)))
+    quiet = {text: np.zeros_like(clip) for text, clip in speech.items()}
+    muted = {name: np.zeros_like(s) for name, s in sounds.items()}
+    from routinecast.sound import MusicBed
+
+    bed = MusicBed(track.music_files, prepared.plan, RATE,
+                   track.speech_lufs + settings.sound.music_level_lu, settings.sound.duck_db)
+    music = np.concatenate(list(mix(prepared.plan, quiet, muted, RATE, 2, bed)))
+    return built, voice, music, folder
+
+
+def test_music_bed_track_meets_the_targets_and_keeps_the_plan(with_music, speech_cache):
+    built, _, _, _ = with_music
+    pcm = decode_pcm(built.path, RATE, channels=2)
+    assert not np.array_equal(pcm[:, 0], pcm[:, 1])  # the music is in stereo
+    loudness, peak = ebur128(built.path)
+    assert loudness == pytest.approx(-16, abs=1) and peak <= -1
+    plain = prepare(load_routine(FIXTURES / "small.yaml"), BuildSettings(cache_dir=speech_cache))
+    assert plan_to_dict(built.plan) == plan_to_dict(plain.plan)
+    assert len(pcm) == sample_index(built.plan.duration_ms, RATE)
+    probed = probe_chapters(built.path)
+    assert [(c.title, c.start_ms) for c in probed] == [
+        (c.title, pytest.approx(c.start_ms, abs=1)) for c in built.plan.leaf_chapters()]
+
+
+def test_music_is_at_least_10_db_under_speech_while_speech_plays(with_music, tmp_path):
+    built, voice, music, _ = with_music
+    spans = [(sample_index(s.start_ms, RATE), sample_index(s.end_ms, RATE))
+             for s in built.plan.segments if s.kind == "speech"]
+    during = np.concatenate([np.arange(a, b) for a, b in spans])
+    write_wav(tmp_path / "voice.wav", voice[during] / 32768)
+    write_wav(tmp_path / "music.wav", music[during] / 32768)
+    speech_level, _ = ebur128(tmp_path / "voice.wav")
+    music_level, _ = ebur128(tmp_path / "music.wav")
+    assert speech_level - music_level >= 10
+    # between cues the bed comes back up by the duck depth
+    holds = np.concatenate([np.arange(sample_index(h.start_ms + 500, RATE),
+                                      sample_index(h.end_ms - 500, RATE))
+                            for h in built.plan.holds])
+    write_wav(tmp_path / "bed.wav", music[holds] / 32768)
+    bed_level, _ = ebur128(tmp_path / "bed.wav")
+    assert bed_level - music_level == pytest.approx(12, abs=2.5)
+
+
+def test_music_loops_and_fades(with_music):
+    built, _, music, _ = with_music
+    level = np.abs(music.astype(float)).max(axis=1)
+    total = len(level)
+    assert total > 2 * 8 * RATE  # longer than the music: it looped
+    assert level[: RATE // 10].max() < level[3 * RATE: 4 * RATE].max() / 4  # fades in
+    assert level[-RATE // 10:].max() < level[total - 8 * RATE: total - 6 * RATE].max() / 4
+    late_hold = built.plan.holds[-1]
+    middle = sample_index((late_hold.start_ms + late_hold.end_ms) // 2, RATE)
+    assert level[middle - 1000: middle + 1000].max() > 100  # still playing after a loop
+
+
+def test_music_folder_playlist_and_mono(run, tmp_path):
+    folder = tmp_path / "playlist"
+    folder.mkdir()
+    write_wav(folder / "b.wav", chord(3.0))
+    write_wav(folder / "a.wav", 0.5 * chord(3.0))
+    (folder / "cover.jpg").write_bytes(b"not music")
+    result = run("build", FIXTURES / "small.yaml", "-o", tmp_path / "m.mp3", "--music", folder,
+                 "--mono", "-q")
+    assert result.exit_code == 0, result.output
+    assert decode_pcm(tmp_path / "m.mp3", RATE, channels=2).shape[1] == 2
+    pcm = decode_pcm(tmp_path / "m.mp3", RATE, channels=2)
+    assert np.array_equal(pcm[:, 0], pcm[:, 1])  # --mono: one channel, played on both
+    loudness, peak = ebur128(tmp_path / "m.mp3", dualmono=True)
+    assert loudness == pytest.approx(-16, abs=1) and peak <= -1
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda d: d / "nope.mp3", "no such file or folder"),
+    (lambda d: (d / "empty").mkdir() or d / "empty", "the folder has no audio files"),
+    (lambda d: (d / "x.mp3").write_text("no") and d / "x.mp3", "not audio ffmpeg can read"),
+])
+def test_bad_music_is_one_line_exit_2(run, tmp_path, make, message):
+    music = make(tmp_path)
+    result = run("build", FIXTURES / "small.yaml", "-o", tmp_path / "out", "--music", music)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"--music {music}: {message}")
+    assert result.stderr.count("\n") == 1 and not (tmp_path / "out").exists()
+
