@@ -288,17 +288,18 @@ class MusicBed:
 
     def _looped(self) -> Iterator[np.ndarray]:
         """The playlist, round and round, each file levelled and softened at its ends."""
-        edge = MUSIC_EDGE_MS * self.rate // 1000
         while True:
+            played = 0
             for path in self.files:
                 gain = 10 ** ((self.level_lufs - self._loudness(path)) / 20)
-                blocks = [block.astype(np.float64) * (gain / 32768)
-                          for block in self._decode(path)]
-                # whole file in memory only for its fades; files are songs, not hours
-                music = np.concatenate(blocks) if blocks else np.zeros((0, 2))
-                if len(music) < 2 * edge:
-                    continue
-                yield fade_edges(music, self.rate, MUSIC_EDGE_MS)
+                for block in _faded((block.astype(np.float64) * (gain / 32768)
+                                     for block in self._decode(path)),
+                                    MUSIC_EDGE_MS * self.rate // 1000):
+                    played += len(block)
+                    yield block
+            if not played:
+                raise InputError(f"--music: {', '.join(str(p) for p in self.files)} too short "
+                                 "to play")
 
     def steps(self, channels: int) -> np.ndarray:
         """K-weighted energy of each 100 ms step of the bed as it will be mixed into
@@ -324,6 +325,25 @@ class MusicBed:
             envelope *= np.clip((self.total - t) / max(fade_out, 1), 0.0, 1.0)
             yield music * envelope[:, None]
             position += len(music)
+
+
+def _faded(blocks: Iterator[np.ndarray], edge: int) -> Iterator[np.ndarray]:
+    """Stereo `blocks` with raised-cosine fades of `edge` samples at the start and the end,
+    holding back only the last `edge` samples (the end is not known until it comes)."""
+    ramp = 0.5 - 0.5 * np.cos(np.linspace(0.0, np.pi, edge, endpoint=False))[:, None]
+    position, held = 0, np.zeros((0, 2))
+    for block in blocks:
+        if position < edge:
+            block = block.copy()
+            head = min(edge - position, len(block))
+            block[:head] *= ramp[position: position + head]
+        position += len(block)
+        joined = np.concatenate([held, block])
+        held = joined[-edge:]
+        if len(joined) > edge:
+            yield joined[:-edge]
+    if position >= 2 * edge:
+        yield held * ramp[::-1][-len(held):]
 
 
 def _take(source: Iterator[np.ndarray], count: int, buffer: list[np.ndarray]) -> np.ndarray:
