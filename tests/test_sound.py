@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from routinecast.builder import BuildSettings, build, prepare
 from routinecast.cli import cli
 from routinecast.ffmpeg import decode_pcm, probe_chapters
-from routinecast.loudness import integrated, limiter_gain, oversampled_peaks, true_peak_db
+from routinecast.loudness import Peaks, integrated, limiter_gain, true_peak_db
 from routinecast.plan import TONE_MS, plan_to_dict
 from routinecast.render import sample_index
 from routinecast.routine import load_routine
@@ -67,11 +67,12 @@ def test_meter_reads_what_ffmpeg_reads(tmp_path):
 def test_limiter_holds_the_ceiling_and_leaves_quiet_parts_alone():
     t = np.arange(RATE) / RATE
     loud = np.sin(2 * np.pi * 3000 * t) * np.where(t < 0.5, 0.2, 1.4)
-    gain = limiter_gain(oversampled_peaks(loud), RATE, -2.0)
+    gain = limiter_gain(Peaks.of(loud), 1.0, RATE, -2.0)
     limited = loud * gain
     assert true_peak_db(limited) <= -2.0 + 0.05
     assert np.all(gain[: int(0.49 * RATE)] == 1.0)  # untouched until 5 ms before the peaks
-    assert limiter_gain(oversampled_peaks(loud * 0.1), RATE, -2.0) is None
+    assert limiter_gain(Peaks.of(loud), 0.1, RATE, -2.0) is None
+    assert true_peak_db(loud * 2 * limiter_gain(Peaks.of(loud), 2.0, RATE, -2.0)) <= -1.95
 
 
 # -- cue tones -----------------------------------------------------------------------------

@@ -7,6 +7,7 @@ Pure functions on float sample arrays (full scale = 1.0; shape `(n,)` for mono o
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.ndimage import minimum_filter1d, uniform_filter1d
@@ -144,13 +145,19 @@ def integrated(samples: np.ndarray, rate: int) -> float:
     return meter.integrated()
 
 
-def oversampled_peaks(samples: np.ndarray) -> np.ndarray:
+def oversampled_peaks(samples: np.ndarray, block: int = 1 << 16) -> np.ndarray:
     """For each sample of a mono signal, the largest magnitude of the 4× upsampled signal
-    around it: the true peak, sample by sample."""
-    if len(samples) == 0:
-        return np.zeros(0)
-    upsampled = resample_poly(samples, OVERSAMPLE, 1)
-    return np.abs(upsampled[: len(samples) * OVERSAMPLE]).reshape(-1, OVERSAMPLE).max(axis=1)
+    around it: the true peak, sample by sample. Works through the signal a block at a time
+    (with a margin for the interpolation filter) so that a long clip never has a 4× copy."""
+    peaks = np.empty(len(samples))
+    margin = 64
+    for start in range(0, len(samples), block):
+        end = min(start + block, len(samples))
+        low, high = max(0, start - margin), min(len(samples), end + margin)
+        upsampled = resample_poly(samples[low:high], OVERSAMPLE, 1)
+        frames = np.abs(upsampled[: (high - low) * OVERSAMPLE]).reshape(-1, OVERSAMPLE)
+        peaks[start:end] = frames[start - low: end - low].max(axis=1)
+    return peaks
 
 
 def true_peak_db(samples: np.ndarray) -> float:
@@ -159,13 +166,44 @@ def true_peak_db(samples: np.ndarray) -> float:
     return 20 * math.log10(peak) if peak > 0 else SILENT
 
 
-def limiter_gain(peaks: np.ndarray, rate: int, ceiling_db: float) -> np.ndarray | None:
+@dataclass(frozen=True)
+class Peaks:
+    """The true peaks of a signal's loud samples: all a limiter ever needs to look at, kept
+    small (a speech clip's quiet majority is left out)."""
+
+    length: int
+    """Samples in the signal."""
+    at: np.ndarray
+    """Indices of the samples whose true peak is within `LOUD_DB` of the highest."""
+    value: np.ndarray
+    """Their true peaks (linear)."""
+
+    @classmethod
+    def of(cls, samples: np.ndarray) -> "Peaks":
+        peaks = oversampled_peaks(samples)
+        top = float(peaks.max(initial=0.0))
+        at = np.flatnonzero(peaks >= top * 10 ** (-LOUD_DB / 20)) if top > 0 else \
+            np.zeros(0, dtype=np.int64)
+        return cls(len(samples), at.astype(np.int32), peaks[at].astype(np.float32))
+
+    @property
+    def top(self) -> float:
+        return float(self.value.max(initial=0.0))
+
+
+LOUD_DB = 20.0
+"""Samples this far under a signal's highest true peak are never limited: no gain a level
+correction makes brings them up to the ceiling."""
+
+
+def limiter_gain(peaks: Peaks, gain: float, rate: int, ceiling_db: float) -> np.ndarray | None:
     """The smooth gain envelope (5 ms ahead of each peak and after it) that keeps a signal
-    whose sample-by-sample true peaks are `peaks` under `ceiling_db`; None if none is needed."""
+    with true `peaks`, amplified by `gain`, under `ceiling_db`; None if none is needed."""
     ceiling = 10 ** (ceiling_db / 20)
-    need = np.minimum(1.0, ceiling / np.maximum(peaks, 1e-12))
-    if need.min() >= 1.0:
+    if peaks.top * gain <= ceiling:
         return None
+    need = np.ones(peaks.length)
+    need[peaks.at] = np.minimum(1.0, ceiling / (peaks.value * gain))
     reach = max(1, rate // 200)
     # every sample's gain is at most what any peak within `reach` of it needs, and the
     # average over `reach` samples keeps that bound while removing the steps

@@ -10,6 +10,7 @@ encoded, and is measured again on the way.
 from __future__ import annotations
 
 import tempfile
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Mapping, Sequence
@@ -18,8 +19,8 @@ import numpy as np
 
 from .errors import AudioError, InputError, RoutineError
 from .ffmpeg import decode_pcm, decode_stream, encode_mp3
-from .loudness import (DUAL_MONO, SILENT, Meter, fade_edges, gated, integrated, k_energy,
-                       limiter_gain, oversampled_peaks, step_energies)
+from .loudness import (DUAL_MONO, SILENT, Meter, Peaks, fade_edges, gated, integrated,
+                       k_energy, limiter_gain, step_energies)
 from .models import SOUND_NAMES, Plan, Routine
 from .render import render, sample_index
 from .tones import tone
@@ -127,20 +128,31 @@ def sound_lengths(sounds: Mapping[str, np.ndarray], rate: int) -> dict[str, int]
 
 
 class _Clip:
-    """One clip or cue sound, measured once so that it can be levelled to any loudness."""
+    """One clip or cue sound, measured once so that it can be levelled to any loudness.
+
+    Holds the samples as given (int16 for speech) and the loud samples' peaks only: a long
+    routine has minutes of distinct speech, and float copies of it would not stay small.
+    """
 
     def __init__(self, samples: np.ndarray, rate: int):
-        self.shaped = fade_edges(samples, rate, FADE_MS)
-        self.lufs = integrated(samples, rate)
-        self.peaks = oversampled_peaks(self.shaped)
+        self.samples, self.rate = samples, rate
+        shaped = self._shaped()
+        self.lufs = integrated(shaped, rate)
+        self.peaks = Peaks.of(shaped)
 
-    def at(self, lufs: float, rate: int, ceiling_db: float) -> tuple[np.ndarray, float]:
+    def _shaped(self) -> np.ndarray:
+        scale = 1 / 32768 if self.samples.dtype == np.int16 else 1.0
+        return fade_edges(self.samples.astype(np.float64) * scale, self.rate, FADE_MS)
+
+    def at(self, lufs: float, ceiling_db: float) -> tuple[np.ndarray, float]:
         """int16 samples at `lufs`, true peaks limited to `ceiling_db`; and the true peak."""
         gain = 10 ** ((lufs - self.lufs) / 20) if self.lufs > SILENT else 1.0
-        envelope = limiter_gain(self.peaks * gain, rate, ceiling_db)
-        levelled = self.shaped * gain if envelope is None else self.shaped * gain * envelope
-        peak = float((self.peaks * gain * (1.0 if envelope is None else envelope)).max(
-            initial=0.0))
+        envelope = limiter_gain(self.peaks, gain, self.rate, ceiling_db)
+        levelled = self._shaped() * gain
+        peak = self.peaks.top * gain
+        if envelope is not None:
+            levelled *= envelope
+            peak = float((self.peaks.value * gain * envelope[self.peaks.at]).max())
         samples = np.round(np.clip(levelled, -1.0, 32767 / 32768) * 32768).astype(np.int16)
         return samples, 20 * np.log10(peak) if peak > 0 else SILENT
 
@@ -151,8 +163,7 @@ class _Levelled:
     def __init__(self, clips: Mapping[str, np.ndarray], sounds: Mapping[str, np.ndarray],
                  rate: int, ceiling_db: float):
         self.rate, self.ceiling = rate, ceiling_db
-        self.speech = {text: _Clip(clip.astype(np.float64) / 32768, rate)
-                       for text, clip in clips.items()}
+        self.speech = {text: _Clip(clip, rate) for text, clip in clips.items()}
         self.sounds = {name: _Clip(np.asarray(x, dtype=np.float64), rate)
                        for name, x in sounds.items()}
 
@@ -164,7 +175,7 @@ class _Levelled:
         for table, clips, lufs in ((speech, self.speech, speech_lufs),
                                    (sounds, self.sounds, speech_lufs + TONE_LU)):
             for key, clip in clips.items():
-                table[key], clip_peak = clip.at(lufs, self.rate, self.ceiling)
+                table[key], clip_peak = clip.at(lufs, self.ceiling)
                 peak = max(peak, clip_peak)
         return speech, sounds, peak
 
@@ -176,17 +187,24 @@ def voice_steps(plan: Plan, speech: Mapping[str, np.ndarray],
     other, and the filter's ringing past a clip's end is negligible."""
     step = rate // 10
     steps = np.zeros(sample_index(plan.duration_ms, rate) // step + 1)
+    sounding = [(s.kind, s.text if s.kind == "speech" else s.label)
+                for s in plan.segments if s.kind != "silence"]
+    # only what recurs (countdown words, tones) is kept: most instructions are said once
+    recurring = {key for key, count in Counter(sounding).items() if count > 1}
     energies: dict[tuple[str, str], np.ndarray] = {}
     for segment in plan.segments:
         if segment.kind == "silence":
             continue
         key = (segment.kind, segment.text if segment.kind == "speech" else segment.label)
-        if key not in energies:
+        energy = energies.get(key)
+        if energy is None:
             samples = speech[key[1]] if segment.kind == "speech" else sounds[key[1]]
-            energies[key] = k_energy(samples.astype(np.float64) / 32768, rate)
+            energy = k_energy(samples.astype(np.float64) / 32768, rate)
+            if key in recurring:
+                energies[key] = energy
         start = sample_index(segment.start_ms, rate)
         length = sample_index(segment.end_ms, rate) - start
-        step_energies(energies[key][:length], start, step, steps)
+        step_energies(energy[:length], start, step, steps)
     return steps
 
 
