@@ -5,6 +5,8 @@ Built tracks are measured with ffmpeg's own meter (`ebur128`), never only with o
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from click.testing import CliRunner
@@ -16,7 +18,7 @@ from routinecast.loudness import Peaks, integrated, limiter_gain, true_peak_db
 from routinecast.plan import TONE_MS, plan_to_dict
 from routinecast.render import sample_index
 from routinecast.routine import load_routine
-from routinecast.sound import (DUCK_RAMP_MS, SoundSettings, Track, duck_gains, mix,
+from routinecast.sound import (DUCK_RAMP_MS, MusicBed, SoundSettings, Track, duck_gains, mix,
                                voice_loudness)
 from routinecast.tones import tone
 
@@ -133,7 +135,7 @@ def test_own_sound_file_replaces_a_tone_and_joins_without_a_click(write_routine,
 @pytest.mark.parametrize("sound, message", [
     ("missing.wav", 'defaults.sounds.end: "missing.wav" is not a file'),
     ("notes.txt", "defaults.sounds.end: notes.txt is not audio ffmpeg can read"),
-    ("long.wav", "defaults.sounds.end: long.wav lasts 4.0s; a end sound must be at most 3s"),
+    ("long.wav", "defaults.sounds.end: long.wav lasts 4.0s; the end sound must last at most 3s"),
 ])
 def test_bad_sound_files(run, write_routine, tmp_path, sound, message):
     (tmp_path / "notes.txt").write_text("not audio")
@@ -168,9 +170,9 @@ def test_voice_loudness_without_rendering_matches_the_meter(speech_cache):
     prepared = prepare(load_routine(FIXTURES / "small.yaml"),
                        BuildSettings(cache_dir=speech_cache))
     track = Track(prepared.plan, prepared.clips, prepared.sounds, RATE, SoundSettings())
-    speech, sounds, _ = track.levels.at(-19.0)
-    rendered = np.concatenate(list(mix(prepared.plan, speech, sounds, RATE, 1, None)))
-    assert voice_loudness(prepared.plan, speech, sounds, RATE) == pytest.approx(
+    levels = track.levels.at(-19.0)
+    rendered = np.concatenate(list(mix(prepared.plan, levels, RATE, 1, None)))
+    assert voice_loudness(prepared.plan, levels.speech, levels.sounds, RATE) == pytest.approx(
         integrated(rendered.astype(float) / 32768, RATE), abs=0.05)
 
 
@@ -198,15 +200,13 @@ def with_music(tmp_path_factory, speech_cache):
     prepared = prepare(load_routine(FIXTURES / "small.yaml"), settings)
     track = Track(prepared.plan, prepared.clips, prepared.sounds, RATE, settings.sound)
     track.calibrate(settings.bitrate)
-    speech, sounds, _ = track.levels.at(track.speech_lufs)
-    voice = np.concatenate(list(mix(prepared.plan, speech, sounds, RATE, 2, None)))
-    quiet = {text: np.zeros_like(clip) for text, clip in speech.items()}
-    muted = {name: np.zeros_like(s) for name, s in sounds.items()}
-    from routinecast.sound import MusicBed
-
+    levels = track.levels.at(track.speech_lufs)
+    voice = np.concatenate(list(mix(prepared.plan, levels, RATE, 2, None)))
+    silent = replace(levels, speech={text: np.zeros_like(c) for text, c in levels.speech.items()},
+                     sounds={name: np.zeros_like(c) for name, c in levels.sounds.items()})
     bed = MusicBed(track.music_files, prepared.plan, RATE,
-                   track.speech_lufs + settings.sound.music_level_lu, settings.sound.duck_db)
-    music = np.concatenate(list(mix(prepared.plan, quiet, muted, RATE, 2, bed)))
+                   levels.speech_lufs + settings.sound.music_level_lu, settings.sound.duck_db)
+    music = np.concatenate(list(mix(prepared.plan, silent, RATE, 2, bed)))
     return built, voice, music, folder
 
 
@@ -255,6 +255,43 @@ def test_music_loops_and_fades(with_music):
     assert level[middle - 1000: middle + 1000].max() > 100  # still playing after a loop
 
 
+def test_loud_percussive_music_keeps_true_peak_under_the_limit(run, tmp_path):
+    """Peaks that only the music makes are limited too (the clips are limited on their own)."""
+    hits = np.zeros((6 * RATE, 2))
+    for start in range(0, len(hits), RATE // 2):  # a hard transient every half second
+        n = np.arange(2000)
+        hits[start: start + 2000] = (np.sign(np.sin(2 * np.pi * 180 * n / RATE))
+                                     * np.exp(-n / 300))[:, None]
+    write_wav(tmp_path / "hits.wav", hits)
+    result = run("build", FIXTURES / "small.yaml", "-o", tmp_path / "x.mp3", "--music",
+                 tmp_path / "hits.wav", "--music-level", "-6", "-q")
+    assert result.exit_code == 0, result.output
+    loudness, peak = ebur128(tmp_path / "x.mp3")
+    assert peak <= -1 and loudness == pytest.approx(-16, abs=1)
+
+
+def test_music_loops_without_a_gap():
+    """Each file fades out as the next (or the loop's start) fades in: no hole at the join."""
+    from routinecast.sound import _faded
+
+    steady = [np.full((1000, 2), 0.5) for _ in range(10)]
+    out = np.concatenate(list(_faded(iter(steady), 441)))
+    assert len(out) == 10_000 - 441 and out[0, 0] == 0.0 and out[-1, 0] == 0.5
+    tail = _faded(iter([np.full((100, 2), 0.5)]), 441)
+    assert list(tail) == []  # shorter than its two fades: nothing to play
+
+
+def test_music_level_must_stay_10_db_under_speech(run, tmp_path):
+    write_wav(tmp_path / "m.wav", chord(3.0))
+    result = run("build", FIXTURES / "small.yaml", "-o", tmp_path / "x.mp3", "--music",
+                 tmp_path / "m.wav", "--music-level", "-4", "--duck", "5")
+    assert result.exit_code == 2
+    assert result.stderr == ("--music-level -4 with --duck 5 would leave the music 9 dB under "
+                             "the speech; keep it at least 10 dB under (the defaults, -18 and "
+                             "12, leave 30)\n")
+    assert not (tmp_path / "x.mp3").exists()
+
+
 def test_music_folder_playlist_and_mono(run, tmp_path):
     folder = tmp_path / "playlist"
     folder.mkdir()
@@ -275,6 +312,9 @@ def test_music_folder_playlist_and_mono(run, tmp_path):
     (lambda d: d / "nope.mp3", "no such file or folder"),
     (lambda d: (d / "empty").mkdir() or d / "empty", "the folder has no audio files"),
     (lambda d: (d / "x.mp3").write_text("no") and d / "x.mp3", "not audio ffmpeg can read"),
+    (lambda d: write_wav(d / "tiny.wav", np.ones((1000, 2)) * 0.1) or d / "tiny.wav",
+     "too short to play under a routine"),
+    (lambda d: "/dev/null", "not an audio file or a folder"),
 ])
 def test_bad_music_is_one_line_exit_2(run, tmp_path, make, message):
     music = make(tmp_path)

@@ -203,7 +203,7 @@ def limiter_gain(peaks: Peaks, gain: float, rate: int, ceiling_db: float) -> np.
     if peaks.top * gain <= ceiling:
         return None
     need = np.ones(peaks.length)
-    need[peaks.at] = np.minimum(1.0, ceiling / (peaks.value * gain))
+    need[peaks.at] = np.minimum(1.0, ceiling / np.maximum(peaks.value * gain, 1e-12))
     reach = max(1, rate // 200)
     # every sample's gain is at most what any peak within `reach` of it needs, and the
     # average over `reach` samples keeps that bound while removing the steps

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import tempfile
 from collections import Counter
+from itertools import chain
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Mapping, Sequence
@@ -20,7 +21,7 @@ import numpy as np
 from .errors import AudioError, InputError, RoutineError
 from .ffmpeg import decode_pcm, decode_stream, encode_mp3
 from .loudness import (DUAL_MONO, SILENT, Meter, Peaks, fade_edges, gated, integrated,
-                       k_energy, limiter_gain, step_energies)
+                       k_energy, limiter_gain, oversampled_peaks, step_energies)
 from .models import SOUND_NAMES, Plan, Routine
 from .render import render, sample_index
 from .tones import tone
@@ -31,10 +32,17 @@ TONE_LU = -4.0
 """Cue sounds sit this far under the speech: clearly heard, never startling."""
 ENCODER_MARGIN_DB = 0.5
 """Clips are limited this far under the true-peak target: MP3 encoding adds overshoot."""
-MUSIC_MARGIN_DB = 0.5
-"""Further headroom for the music bed summed under the voice."""
-CALIBRATION_ROUNDS = 4
+MIX_MARGIN_DB = 1.5
+"""With music, the mix is limited this far under the true-peak target: percussive music
+gains up to about a decibel of overshoot in a 128 kbit/s encoder."""
+MAX_MISS_LU = 0.9
+"""A track further than this from its loudness target is refused rather than written."""
+CALIBRATION_ROUNDS = 8
 """Most corrections of the speech level towards the target (each a cheap computation)."""
+MIX_BLOCK = 1 << 16
+"""Frames the music mix is limited in at a time."""
+MIN_MUSIC_DUCK_DB = 10.0
+"""The music stays at least this far under the speech while speech plays."""
 PROBE_MS = 20_000
 """Speech encoded to learn what the encoder does to the level."""
 MAX_SOUND_MS = 3_000
@@ -46,7 +54,7 @@ MUSIC_FADE_IN_MS = 3_000
 MUSIC_FADE_OUT_MS = 5_000
 MUSIC_EDGE_MS = 30
 """Fade at both ends of each music file, so that the loop and the playlist join softly."""
-LOUDNESS_RANGE = (-30.0, -10.0)
+LOUDNESS_RANGE = (-30.0, -12.0)
 """Loudness targets accepted, in LUFS."""
 AUDIO_SUFFIXES = (".mp3", ".m4a", ".aac", ".ogg", ".oga", ".opus", ".flac", ".wav", ".aif",
                   ".aiff", ".wma", ".webm", ".mka", ".mp4")
@@ -84,8 +92,8 @@ class Measured:
     """Integrated loudness, as `SoundSettings.loudness_lufs` defines it, of the mix (computed
     from its clips' and music's energy) with the encoder's measured effect added."""
     true_peak_db: float
-    """Highest true peak of the voice and cue sounds as mixed, before encoding (the music
-    bed's share is kept under it by `MUSIC_MARGIN_DB`)."""
+    """Highest true peak of the voice and cue sounds, before encoding (with music, the mix
+    is limited to the same ceiling)."""
 
 
 # -- cue sounds --------------------------------------------------------------------------
@@ -110,8 +118,8 @@ def cue_sounds(routine: Routine, rate: int) -> dict[str, np.ndarray]:
                                routine.path) from None
         limit_ms = MAX_BEEP_MS if name == "count" else MAX_SOUND_MS
         if len(samples) * 1000 > limit_ms * rate:
-            raise RoutineError(f"{where} lasts {len(samples) / rate:.1f}s; a {name} sound must "
-                               f"be at most {limit_ms / 1000:g}s", routine.path)
+            raise RoutineError(f"{where} lasts {len(samples) / rate:.1f}s; the {name} sound "
+                               f"must last at most {limit_ms / 1000:g}s", routine.path)
         if not np.any(samples):
             raise RoutineError(f"{where} is silent", routine.path)
         sounds[name] = samples
@@ -144,17 +152,20 @@ class _Clip:
         scale = 1 / 32768 if self.samples.dtype == np.int16 else 1.0
         return fade_edges(self.samples.astype(np.float64) * scale, self.rate, FADE_MS)
 
-    def at(self, lufs: float, ceiling_db: float) -> tuple[np.ndarray, float]:
-        """int16 samples at `lufs`, true peaks limited to `ceiling_db`; and the true peak."""
+    def at(self, lufs: float, ceiling_db: float) -> tuple[np.ndarray, float, float]:
+        """int16 samples at `lufs`, true peaks limited to `ceiling_db`; the true peak; and
+        the fraction of the energy the limiter left (1.0 when it did nothing)."""
         gain = 10 ** ((lufs - self.lufs) / 20) if self.lufs > SILENT else 1.0
         envelope = limiter_gain(self.peaks, gain, self.rate, ceiling_db)
         levelled = self._shaped() * gain
-        peak = self.peaks.top * gain
+        peak, kept = self.peaks.top * gain, 1.0
         if envelope is not None:
+            before = float(np.dot(levelled, levelled))
             levelled *= envelope
+            kept = float(np.dot(levelled, levelled)) / before if before else 1.0
             peak = float((self.peaks.value * gain * envelope[self.peaks.at]).max())
         samples = np.round(np.clip(levelled, -1.0, 32767 / 32768) * 32768).astype(np.int16)
-        return samples, 20 * np.log10(peak) if peak > 0 else SILENT
+        return samples, 20 * np.log10(peak) if peak > 0 else SILENT, kept
 
 
 class _Levelled:
@@ -167,17 +178,34 @@ class _Levelled:
         self.sounds = {name: _Clip(np.asarray(x, dtype=np.float64), rate)
                        for name, x in sounds.items()}
 
-    def at(self, speech_lufs: float) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray],
-                                             float]:
-        """int16 clips with every speech clip at `speech_lufs` and the cue sounds `TONE_LU`
-        under it, edges faded, true peaks under the ceiling; and the highest true peak."""
-        speech, sounds, peak = {}, {}, SILENT
-        for table, clips, lufs in ((speech, self.speech, speech_lufs),
-                                   (sounds, self.sounds, speech_lufs + TONE_LU)):
-            for key, clip in clips.items():
-                table[key], clip_peak = clip.at(lufs, self.ceiling)
-                peak = max(peak, clip_peak)
-        return speech, sounds, peak
+    def at(self, speech_lufs: float) -> "Levels":
+        """Every speech clip levelled to `speech_lufs` and limited; the cue sounds `TONE_LU`
+        under the speech as the limiter left it, so that loud targets keep the balance."""
+        speech, peak, before, after = {}, SILENT, 0.0, 0.0
+        for key, clip in self.speech.items():
+            speech[key], clip_peak, kept = clip.at(speech_lufs, self.ceiling)
+            peak = max(peak, clip_peak)
+            before, after = before + len(speech[key]), after + len(speech[key]) * kept
+        actual = speech_lufs + (10 * np.log10(after / before) if before else 0.0)
+        sounds = {}
+        for key, clip in self.sounds.items():
+            sounds[key], clip_peak, _ = clip.at(actual + TONE_LU, self.ceiling)
+            peak = max(peak, clip_peak)
+        return Levels(speech, sounds, peak, actual)
+
+
+@dataclass(frozen=True)
+class Levels:
+    """The clips and cue sounds at one speech level, ready to render."""
+
+    speech: dict[str, np.ndarray]
+    """int16 speech clips by text."""
+    sounds: dict[str, np.ndarray]
+    """int16 cue sounds by name."""
+    peak_db: float
+    """Highest true peak among them."""
+    speech_lufs: float
+    """Loudness of the speech as limited (what the tones and the music are set against)."""
 
 
 def voice_steps(plan: Plan, speech: Mapping[str, np.ndarray],
@@ -224,6 +252,8 @@ def playlist(paths: Sequence[str | Path]) -> tuple[Path, ...]:
     files: list[Path] = []
     for given in paths:
         path = Path(given)
+        if not str(given).strip():
+            raise InputError("--music: give a music file or folder, not an empty name")
         if path.is_dir():
             found = sorted(p for p in path.iterdir()
                            if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
@@ -233,6 +263,8 @@ def playlist(paths: Sequence[str | Path]) -> tuple[Path, ...]:
             files += found
         elif path.is_file():
             files.append(path)
+        elif path.exists():
+            raise InputError(f"--music {path}: not an audio file or a folder")
         else:
             raise InputError(f"--music {path}: no such file or folder")
     return tuple(files)
@@ -247,8 +279,9 @@ def check_music(files: Sequence[Path], rate: int) -> None:
             blocks.close()
         except AudioError as exc:
             raise InputError(f"--music {path}: not audio ffmpeg can read ({exc})") from None
-        if first is None:
-            raise InputError(f"--music {path}: the file has no audio")
+        if first is None or len(first) < rate // 10:
+            raise InputError(f"--music {path}: too short to play under a routine "
+                             "(less than a tenth of a second)")
 
 
 def duck_intervals(plan: Plan, rate: int) -> list[tuple[int, int]]:
@@ -281,8 +314,9 @@ class MusicBed:
     same loudness, faded in and out, ducked under speech and cue sounds."""
 
     def __init__(self, files: Sequence[Path], plan: Plan, rate: int, level_lufs: float,
-                 duck_db: float):
+                 duck_db: float, ceiling_db: float = 0.0):
         self.files, self.rate, self.duck_db = tuple(files), rate, duck_db
+        self.ceiling_db = ceiling_db
         self.level_lufs = level_lufs
         self.total = sample_index(plan.duration_ms, rate)
         self.intervals = duck_intervals(plan, rate)
@@ -305,19 +339,31 @@ class MusicBed:
             raise InputError(f"--music {path}: not audio ffmpeg can read ({exc})") from None
 
     def _looped(self) -> Iterator[np.ndarray]:
-        """The playlist, round and round, each file levelled and softened at its ends."""
+        """The playlist, round and round, each file levelled, faded at its ends, and
+        overlapped with the next by the length of the fades, so that no join leaves a gap."""
+        edge = MUSIC_EDGE_MS * self.rate // 1000
+        carry = np.zeros((0, 2))
         while True:
             played = 0
             for path in self.files:
                 gain = 10 ** ((self.level_lufs - self._loudness(path)) / 20)
-                for block in _faded((block.astype(np.float64) * (gain / 32768)
-                                     for block in self._decode(path)),
-                                    MUSIC_EDGE_MS * self.rate // 1000):
+                song = _faded((block.astype(np.float64) * (gain / 32768)
+                               for block in self._decode(path)), edge)
+                while True:
+                    try:
+                        block = next(song)
+                    except StopIteration as end:
+                        carry = end.value if end.value is not None else carry
+                        break
+                    if len(carry):
+                        block = block.copy()
+                        block[: len(carry)] += carry
+                        carry = np.zeros((0, 2))
                     played += len(block)
                     yield block
             if not played:
-                raise InputError(f"--music: {', '.join(str(p) for p in self.files)} too short "
-                                 "to play")
+                raise InputError(f"--music: {', '.join(str(p) for p in self.files)}: too short "
+                                 f"to loop (at least {2 * MUSIC_EDGE_MS} ms of sound)")
 
     def steps(self, channels: int) -> np.ndarray:
         """K-weighted energy of each 100 ms step of the bed as it will be mixed into
@@ -328,7 +374,11 @@ class MusicBed:
         return np.array(meter.steps + ([meter.partial] if meter.filled else []))
 
     def blocks(self) -> Iterator[np.ndarray]:
-        """Float stereo blocks of the bed, exactly the track's length in all."""
+        """Float stereo blocks of the bed, exactly the track's length in all, true peaks
+        under the ceiling (so that what is measured of it is what is heard)."""
+        return _limited(_reblocked(self._shaped(), MIX_BLOCK), self.rate, self.ceiling_db)
+
+    def _shaped(self) -> Iterator[np.ndarray]:
         fade_in = MUSIC_FADE_IN_MS * self.rate // 1000
         fade_out = MUSIC_FADE_OUT_MS * self.rate // 1000
         position = 0
@@ -345,9 +395,10 @@ class MusicBed:
             position += len(music)
 
 
-def _faded(blocks: Iterator[np.ndarray], edge: int) -> Iterator[np.ndarray]:
-    """Stereo `blocks` with raised-cosine fades of `edge` samples at the start and the end,
-    holding back only the last `edge` samples (the end is not known until it comes)."""
+def _faded(blocks: Iterator[np.ndarray], edge: int):
+    """Stereo `blocks` with raised-cosine fades of `edge` samples at both ends. Yields all
+    but the faded-out last `edge` samples, which it returns for the caller to overlap with
+    what follows; a sound shorter than two fades yields nothing and returns None."""
     ramp = 0.5 - 0.5 * np.cos(np.linspace(0.0, np.pi, edge, endpoint=False))[:, None]
     position, held = 0, np.zeros((0, 2))
     for block in blocks:
@@ -356,12 +407,13 @@ def _faded(blocks: Iterator[np.ndarray], edge: int) -> Iterator[np.ndarray]:
             head = min(edge - position, len(block))
             block[:head] *= ramp[position: position + head]
         position += len(block)
-        joined = np.concatenate([held, block])
-        held = joined[-edge:]
-        if len(joined) > edge:
-            yield joined[:-edge]
-    if position >= 2 * edge:
-        yield held * ramp[::-1][-len(held):]
+        held = np.concatenate([held, block])
+        if position >= 2 * edge and len(held) > edge:
+            yield held[:-edge]
+            held = held[-edge:]
+    if position < 2 * edge:
+        return None
+    return held * ramp[::-1]
 
 
 def _take(source: Iterator[np.ndarray], count: int, buffer: list[np.ndarray]) -> np.ndarray:
@@ -381,26 +433,72 @@ def _take(source: Iterator[np.ndarray], count: int, buffer: list[np.ndarray]) ->
 # -- the mix -----------------------------------------------------------------------------
 
 
-def mix(plan: Plan, speech: Mapping[str, np.ndarray], sounds: Mapping[str, np.ndarray],
-        rate: int, channels: int, bed: MusicBed | None) -> Iterator[np.ndarray]:
+def mix(plan: Plan, levels: "Levels", rate: int, channels: int, bed: MusicBed | None,
+        ceiling_db: float = 0.0) -> Iterator[np.ndarray]:
     """The finished track as int16 blocks: mono as rendered, or stereo with the voice in
-    the centre and the music bed under it."""
-    blocks = render(plan, speech, sounds, rate)
+    the centre; with the music bed under it, the sum is held under `ceiling_db` true peak
+    (the clips alone are limited already)."""
+    blocks = render(plan, levels.speech, levels.sounds, rate)
     if channels == 1 and bed is None:
         yield from blocks
         return
-    music = bed.blocks() if bed else None
-    left: list[np.ndarray] = []
+    if bed is None:
+        for block in blocks:
+            yield np.repeat(block[:, None], channels, axis=1)
+        return
+    music, left = bed.blocks(), []
+
+    def mixed() -> Iterator[np.ndarray]:
+        for block in blocks:
+            bed_block = _take(music, len(block), left)
+            if channels == 1:
+                bed_block = bed_block.mean(axis=1, keepdims=True)
+            yield block[:, None] / 32768 + bed_block
+
+    for block in _limited(_reblocked(mixed(), MIX_BLOCK), rate, ceiling_db):
+        yield np.clip(np.round(block * 32768), -32768, 32767).astype(np.int16)
+
+
+def _reblocked(blocks: Iterator[np.ndarray], size: int) -> Iterator[np.ndarray]:
+    """The same samples in blocks of exactly `size` frames (the last may be shorter)."""
+    buffer, have = [], 0
     for block in blocks:
-        voice = np.repeat(block[:, None], channels, axis=1)
-        if music is None:
-            yield voice
-            continue
-        bed_block = _take(music, len(block), left)
-        if channels == 1:
-            bed_block = bed_block.mean(axis=1, keepdims=True)
-        mixed = voice + bed_block * 32768
-        yield np.clip(np.round(mixed), -32768, 32767).astype(np.int16)
+        buffer.append(block)
+        have += len(block)
+        if have >= size:
+            joined = np.concatenate(buffer)
+            whole = len(joined) - len(joined) % size
+            yield from (joined[i: i + size] for i in range(0, whole, size))
+            buffer, have = [joined[whole:]], len(joined) - whole
+    if have:
+        yield np.concatenate(buffer)
+
+
+def _limited(blocks: Iterator[np.ndarray], rate: int, ceiling_db: float) -> Iterator[np.ndarray]:
+    """`blocks` (float, shape (n, channels), all but the last at least `context` long) with
+    true peaks held under `ceiling_db` by the clips' limiter, run over each block together
+    with its neighbours' edges; the output runs one block behind the input."""
+    ceiling = 10 ** (ceiling_db / 20)
+    context = 2 * max(1, rate // 200) + 64
+    before = current = None
+    for following in chain(blocks, [None]):
+        if current is not None:
+            tail = before if before is not None else current[:0]
+            head = following[:context] if following is not None else current[:0]
+            window = np.concatenate([tail, current, head])
+            out = current
+            # a true peak is well under 1.5 times the sample peak: quiet blocks pass as they are
+            if np.abs(window).max(initial=0.0) * 1.5 > ceiling:
+                peaks = np.max([oversampled_peaks(window[:, c]) for c in range(window.shape[1])],
+                               axis=0)
+                every = Peaks(len(window), np.arange(len(window), dtype=np.int32),
+                              peaks.astype(np.float32))
+                gain = limiter_gain(every, 1.0, rate, ceiling_db)
+                if gain is not None:
+                    out = current * gain[len(tail): len(tail) + len(current), None]
+            yield out
+            before = current[-context:]
+        current = following
 
 
 class Track:
@@ -410,9 +508,15 @@ class Track:
                  sounds: Mapping[str, np.ndarray], rate: int, settings: SoundSettings):
         self.plan, self.rate, self.settings = plan, rate, settings
         self.channels = settings.channels
-        ceiling = settings.true_peak_db - ENCODER_MARGIN_DB - \
-            (MUSIC_MARGIN_DB if settings.music else 0.0)
-        self.levels = _Levelled(clips, sounds, rate, ceiling)
+        self.ceiling = settings.true_peak_db - (MIX_MARGIN_DB if settings.music
+                                                else ENCODER_MARGIN_DB)
+        if settings.music and settings.duck_db - settings.music_level_lu < MIN_MUSIC_DUCK_DB:
+            raise InputError(
+                f"--music-level {settings.music_level_lu:g} with --duck {settings.duck_db:g} "
+                f"would leave the music {settings.duck_db - settings.music_level_lu:g} dB under "
+                f"the speech; keep it at least {MIN_MUSIC_DUCK_DB:g} dB under (the defaults, "
+                "-18 and 12, leave 30)")
+        self.levels = _Levelled(clips, sounds, rate, self.ceiling)
         # what BS.1770 must read on this file for listeners to hear the target
         self.target = settings.loudness_lufs - (DUAL_MONO if self.channels == 1 else 0.0)
         # the voice is centred: in stereo each channel carries it, so it reads as dual mono
@@ -423,48 +527,59 @@ class Track:
         self._music_steps: np.ndarray | None = None
         self._music_reference = 0.0
 
-    def _bed(self, speech_lufs: float) -> MusicBed | None:
+    def _bed(self, levels: Levels) -> MusicBed | None:
         if not self.music_files:
             return None
         return MusicBed(self.music_files, self.plan, self.rate,
-                        speech_lufs + self.settings.music_level_lu, self.settings.duck_db)
+                        levels.speech_lufs + self.settings.music_level_lu, self.settings.duck_db,
+                        self.ceiling)
 
-    def _loudness(self, speech_lufs: float) -> tuple[float, float]:
-        """(loudness as BS.1770 reads this file, true peak of voice and cues) at
-        `speech_lufs`, from the K-weighted energy of every 100 ms: the voice's from its
-        clips, the music's from one pass over the bed, added (the two are unrelated)."""
-        speech, sounds, peak = self.levels.at(speech_lufs)
+    def _loudness(self, levels: Levels) -> float:
+        """Loudness as BS.1770 reads this file with the clips at `levels`, from the
+        K-weighted energy of every 100 ms: the voice's from its clips, the music's from one
+        pass over the bed, added (the two are unrelated)."""
         # a centred voice is in both channels of a stereo file
-        steps = voice_steps(self.plan, speech, sounds, self.rate) * self.channels
+        steps = voice_steps(self.plan, levels.speech, levels.sounds, self.rate) * self.channels
         if self.music_files:
             if self._music_steps is None:
-                self._music_reference = speech_lufs
-                self._music_steps = self._bed(speech_lufs).steps(self.channels)
-            scale = 10 ** ((speech_lufs - self._music_reference) / 10)
+                self._music_reference = levels.speech_lufs
+                self._music_steps = self._bed(levels).steps(self.channels)
+            scale = 10 ** ((levels.speech_lufs - self._music_reference) / 10)
             count = min(len(steps), len(self._music_steps))
             steps[:count] += self._music_steps[:count] * scale
-        return gated(steps, self.rate // 10, sample_index(self.plan.duration_ms, self.rate)), peak
+        return gated(steps, self.rate // 10, sample_index(self.plan.duration_ms, self.rate))
 
     def calibrate(self, bitrate_kbps: int) -> None:
         """Move speech and music together onto the loudness target, then make up for what
         MP3 encoding at `bitrate_kbps` takes off the level (LAME quantises a few tenths of
-        a dB away at low bitrates)."""
-        # the limiter makes loudness grow slower than gain: a few looks settle it
+        a dB away at low bitrates). A target the limiter cannot reach without crushing the
+        speech is an error."""
+        # the limiter makes loudness grow slower than gain: step by the slope seen so far
+        slope, last = 1.0, None
         for _ in range(CALIBRATION_ROUNDS):
-            level, _ = self._loudness(self.speech_lufs)
+            level = self._loudness(self.levels.at(self.speech_lufs))
             if level <= SILENT or abs(self.target - level) < 0.05:
                 break
-            self.speech_lufs += self.target - level
+            if last is not None and self.speech_lufs != last[0]:
+                slope = min(1.0, max(0.2, (level - last[1]) / (self.speech_lufs - last[0])))
+            last = (self.speech_lufs, level)
+            self.speech_lufs += (self.target - level) / slope
         self.encoder_db = self._encoder_loss(bitrate_kbps)
         self.speech_lufs -= self.encoder_db
-        level, peak = self._loudness(self.speech_lufs)
+        levels = self.levels.at(self.speech_lufs)
+        level = self._loudness(levels)
         listened = level + (DUAL_MONO if self.channels == 1 else 0.0) + self.encoder_db
-        self.measured = Measured(round(listened, 2), round(peak, 2))
+        self.measured = Measured(round(listened, 2), round(levels.peak_db, 2))
+        wanted = self.settings.loudness_lufs
+        if level > SILENT and abs(listened - wanted) > MAX_MISS_LU:
+            raise InputError(f"loudness {wanted:g} LUFS is out of reach: with true peaks under "
+                             f"{self.settings.true_peak_db:g} dBTP this track gets to "
+                             f"{listened:.1f} LUFS; choose a quieter --loudness")
 
     def _encoder_loss(self, bitrate_kbps: int) -> float:
         """How many dB the encoder changes the loudness of this track's speech, measured on
         `PROBE_MS` of it encoded and decoded."""
-        speech, _, _ = self.levels.at(self.speech_lufs)
+        speech = self.levels.at(self.speech_lufs).speech
         probe, length = [], 0
         for clip in sorted(speech.values(), key=len, reverse=True):
             if length >= PROBE_MS * self.rate // 1000:
@@ -485,6 +600,6 @@ class Track:
 
     def blocks(self) -> Iterator[np.ndarray]:
         """The mix at the calibrated level, as int16 blocks."""
-        speech, sounds, _ = self.levels.at(self.speech_lufs)
-        return mix(self.plan, speech, sounds, self.rate, self.channels,
-                   self._bed(self.speech_lufs))
+        levels = self.levels.at(self.speech_lufs)
+        return mix(self.plan, levels, self.rate, self.channels, self._bed(levels),
+                   self.ceiling)
