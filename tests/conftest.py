@@ -6,6 +6,9 @@ import socket
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
+
+from routinecast.cli import cli
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CONTENT = Path(__file__).parent.parent / "content"
@@ -47,3 +50,15 @@ def write_routine(tmp_path):
         return path
 
     return write
+
+
+@pytest.fixture
+def run():
+    """Run the command line in-process, as `routinecast ARGS…`; never a traceback."""
+
+    def invoke(*args):
+        result = CliRunner().invoke(cli, [str(a) for a in args], prog_name="routinecast")
+        assert "Traceback" not in result.output
+        return result
+
+    return invoke

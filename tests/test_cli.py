@@ -3,19 +3,9 @@
 import json
 
 import pytest
-from click.testing import CliRunner
 
-from routinecast.cli import cli
 
 from conftest import FIXTURES
-
-
-@pytest.fixture
-def run():
-    def invoke(*args):
-        return CliRunner().invoke(cli, [str(a) for a in args])
-
-    return invoke
 
 
 def test_validate_ok(run):

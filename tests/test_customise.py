@@ -6,9 +6,7 @@ import json
 from fractions import Fraction
 
 import pytest
-from click.testing import CliRunner
 
-from routinecast.cli import cli
 from routinecast.ffmpeg import decode_pcm, probe_chapters
 from routinecast.render import sample_index
 
@@ -26,16 +24,6 @@ exercises:
     reps: 2
     hold: 4s
 """
-
-
-@pytest.fixture
-def run():
-    def invoke(*args):
-        result = CliRunner().invoke(cli, [str(a) for a in args], prog_name="routinecast")
-        assert "Traceback" not in result.output
-        return result
-
-    return invoke
 
 
 def plan_json(run, *args):

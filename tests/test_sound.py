@@ -9,31 +9,19 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from click.testing import CliRunner
 
 from routinecast.builder import BuildSettings, build, prepare
-from routinecast.cli import cli
 from routinecast.ffmpeg import decode_pcm, probe_chapters
-from routinecast.loudness import Peaks, integrated, limiter_gain, true_peak_db
+from routinecast.loudness import Peaks, gated, integrated, limiter_gain, true_peak_db
 from routinecast.plan import TONE_MS, plan_to_dict
 from routinecast.render import sample_index
 from routinecast.routine import load_routine
 from routinecast.sound import (DUCK_RAMP_MS, MusicBed, SoundSettings, Track, duck_gains, mix,
-                               voice_loudness)
+                               voice_steps)
 from routinecast.tones import tone
 
 from audio import RATE, ebur128, largest_joins, write_wav
 from conftest import FIXTURES
-
-
-@pytest.fixture
-def run():
-    def invoke(*args):
-        result = CliRunner().invoke(cli, [str(a) for a in args], prog_name="routinecast")
-        assert "Traceback" not in result.output
-        return result
-
-    return invoke
 
 
 def chord(seconds: float, rate: int = RATE) -> np.ndarray:
@@ -172,7 +160,9 @@ def test_voice_loudness_without_rendering_matches_the_meter(speech_cache):
     track = Track(prepared.plan, prepared.clips, prepared.sounds, RATE, SoundSettings())
     levels = track.levels.at(-19.0)
     rendered = np.concatenate(list(mix(prepared.plan, levels, RATE, 1, None)))
-    assert voice_loudness(prepared.plan, levels.speech, levels.sounds, RATE) == pytest.approx(
+    steps = voice_steps(prepared.plan, levels.speech, levels.sounds, RATE)
+    total = sample_index(prepared.plan.duration_ms, RATE)
+    assert gated(steps, RATE // 10, total) == pytest.approx(
         integrated(rendered.astype(float) / 32768, RATE), abs=0.05)
 
 

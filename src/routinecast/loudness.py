@@ -224,9 +224,3 @@ def fade_edges(samples: np.ndarray, rate: int, fade_ms: int) -> np.ndarray:
     faded[:fade] *= ramp.reshape(shape)
     faded[len(faded) - fade:] *= ramp[::-1].reshape(shape)
     return faded
-
-
-def gain_to(samples: np.ndarray, rate: int, target_lufs: float) -> float:
-    """The linear gain that brings `samples` to `target_lufs` (1.0 for silence)."""
-    level = integrated(samples, rate)
-    return 10 ** ((target_lufs - level) / 20) if level > SILENT else 1.0

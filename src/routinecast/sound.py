@@ -236,13 +236,6 @@ def voice_steps(plan: Plan, speech: Mapping[str, np.ndarray],
     return steps
 
 
-def voice_loudness(plan: Plan, speech: Mapping[str, np.ndarray],
-                   sounds: Mapping[str, np.ndarray], rate: int) -> float:
-    """Integrated loudness (LUFS, plain BS.1770) of the voice-and-cues track of `plan`."""
-    return gated(voice_steps(plan, speech, sounds, rate), rate // 10,
-                 sample_index(plan.duration_ms, rate))
-
-
 # -- the music bed -----------------------------------------------------------------------
 
 
