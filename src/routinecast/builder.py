@@ -31,8 +31,9 @@ Progress = Callable[[str, int, int], None]
 
 MIN_BITRATE, MAX_BITRATE = 32, 320
 SAMPLE_RATES = (22_050, 24_000, 32_000, 44_100, 48_000)
-CHECK_RATE = 8_000
-"""Rate at which cue sound files are decoded just to check them."""
+CHECK_RATE = 44_100
+"""Rate at which cue sound files are decoded to check them before building: the usual
+track rate, so that a very short sound is judged as it will be heard."""
 
 
 @dataclass(frozen=True)
