@@ -58,42 +58,33 @@ class Meter:
         self.step = rate // 10
         self.sos = k_weighting(rate)
         self.state = np.zeros((len(self.sos), 2, channels))
-        self.steps: list[float] = []
-        self.partial = 0.0
-        self.filled = 0
+        self._steps = np.zeros(0)
+        self.position = 0
+        """Samples added so far."""
 
     def add(self, chunk: np.ndarray) -> None:
         chunk = chunk.reshape(len(chunk), -1)
         if not chunk.any() and not np.abs(self.state).max() > 1e-12:
-            self._add_energy(np.zeros(len(chunk)))
-            return
-        weighted, self.state = sosfilt(self.sos, chunk, axis=0, zi=self.state)
-        self._add_energy(np.einsum("ij,ij->i", weighted, weighted))
+            energy = np.zeros(len(chunk))
+        else:
+            weighted, self.state = sosfilt(self.sos, chunk, axis=0, zi=self.state)
+            energy = np.einsum("ij,ij->i", weighted, weighted)
+        needed = (self.position + len(energy) + self.step - 1) // self.step
+        if needed > len(self._steps):  # grow by doubling: appending stays cheap
+            self._steps = np.concatenate([self._steps,
+                                          np.zeros(max(needed, 2 * len(self._steps))
+                                                   - len(self._steps))])
+        step_energies(energy, self.position, self.step, self._steps)
+        self.position += len(energy)
 
-    def _add_energy(self, energy: np.ndarray) -> None:
-        """Adds per-sample energy (summed over channels) to the 100 ms steps."""
-        position = 0
-        if self.filled:
-            take = min(self.step - self.filled, len(energy))
-            self.partial += float(energy[:take].sum())
-            self.filled += take
-            position = take
-            if self.filled == self.step:
-                self.steps.append(self.partial)
-                self.partial, self.filled = 0.0, 0
-        whole = (len(energy) - position) // self.step
-        if whole:
-            block = energy[position: position + whole * self.step]
-            self.steps.extend(block.reshape(whole, self.step).sum(axis=1).tolist())
-            position += whole * self.step
-        if position < len(energy):
-            self.partial = float(energy[position:].sum())
-            self.filled = len(energy) - position
+    @property
+    def steps(self) -> np.ndarray:
+        """K-weighted energy of each 100 ms step so far (the last one may be partial)."""
+        return self._steps[: (self.position + self.step - 1) // self.step]
 
     def integrated(self) -> float:
         """Gated integrated loudness in LUFS of everything added so far."""
-        steps = np.array(self.steps + ([self.partial] if self.filled else []))
-        return gated(steps, self.step, len(self.steps) * self.step + self.filled)
+        return gated(self.steps, self.step, self.position)
 
 
 def step_energies(energy: np.ndarray, start: int, step: int, out: np.ndarray) -> None:

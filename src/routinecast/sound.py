@@ -364,7 +364,7 @@ class MusicBed:
         meter = Meter(self.rate, channels)
         for block in self.blocks():
             meter.add(block if channels == 2 else block.mean(axis=1))
-        return np.array(meter.steps + ([meter.partial] if meter.filled else []))
+        return meter.steps.copy()
 
     def blocks(self) -> Iterator[np.ndarray]:
         """Float stereo blocks of the bed, exactly the track's length in all, true peaks
