@@ -412,8 +412,8 @@ def customise(routine: Routine, layers: Sequence[Overrides] = ()) -> Customised:
                 if known(layer, target):
                     counts[target.id, key] = (target.value, f"{target.given} ({layer.origin})")
         if layer.rest_ms is not None:
-            given = "--rest" if layer.strict else "rest"
-            rest = (layer.rest_ms, f"{given} {describe_ms(layer.rest_ms)} ({layer.origin})")
+            rest = (layer.rest_ms, f"{layer.blame('rest')[0]} {describe_ms(layer.rest_ms)} "
+                                   f"({layer.origin})")
         skipped |= {t.id for t in layer.skip if known(layer, t, sections=True)}
         only |= {t.id for t in layer.only if known(layer, t, sections=True)}
         for key, value in layer.cues:

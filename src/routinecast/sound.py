@@ -277,14 +277,16 @@ def check_music(files: Sequence[Path], rate: int) -> None:
                              "(less than a tenth of a second)")
 
 
-def duck_intervals(plan: Plan, rate: int) -> list[tuple[int, int]]:
-    """Sample spans of everything spoken or sounded: where the music ducks."""
-    return [(sample_index(s.start_ms, rate), sample_index(s.end_ms, rate))
-            for s in plan.segments if s.kind != "silence"]
+def duck_intervals(plan: Plan, rate: int) -> np.ndarray:
+    """Sample spans (start, end), one row each, of everything spoken or sounded: where the
+    music ducks."""
+    return np.array([(sample_index(s.start_ms, rate), sample_index(s.end_ms, rate))
+                     for s in plan.segments if s.kind != "silence"],
+                    dtype=np.int64).reshape(-1, 2)
 
 
-def duck_gains(intervals: Sequence[tuple[int, int]], start: int, count: int, rate: int,
-               depth_db: float) -> np.ndarray:
+def duck_gains(intervals: np.ndarray | Sequence[tuple[int, int]], start: int, count: int,
+               rate: int, depth_db: float) -> np.ndarray:
     """The music's gain for samples `start` … `start + count`: 1 between cues, `depth_db`
     under them, with raised-cosine ramps of `DUCK_RAMP_MS` ending as each cue begins and
     starting as it ends. `intervals` are sorted (start, end) sample spans."""
@@ -292,8 +294,9 @@ def duck_gains(intervals: Sequence[tuple[int, int]], start: int, count: int, rat
     floor = 10 ** (-depth_db / 20)
     gains = np.ones(count)
     t = np.arange(start, start + count)
-    low = np.searchsorted([end for _, end in intervals], start - ramp)
-    for begin, end in intervals[low:]:
+    spans = np.asarray(intervals).reshape(-1, 2)
+    low = np.searchsorted(spans[:, 1], start - ramp)  # called per block: no list rebuilt
+    for begin, end in spans[low:]:
         if begin - ramp >= start + count:
             break
         distance = np.maximum(np.maximum(begin - t, t - end), 0) / ramp
@@ -518,6 +521,7 @@ class Track:
         self.encoder_db = 0.0
         self.measured: Measured | None = None
         self._music_steps: np.ndarray | None = None
+        self._calibrated: Levels | None = None
         self._music_reference = 0.0
 
     def _bed(self, levels: Levels) -> MusicBed | None:
@@ -559,7 +563,7 @@ class Track:
             self.speech_lufs += (self.target - level) / slope
         self.encoder_db = self._encoder_loss(bitrate_kbps)
         self.speech_lufs -= self.encoder_db
-        levels = self.levels.at(self.speech_lufs)
+        levels = self._calibrated = self.levels.at(self.speech_lufs)
         level = self._loudness(levels)
         listened = level + (DUAL_MONO if self.channels == 1 else 0.0) + self.encoder_db
         self.measured = Measured(round(listened, 2), round(levels.peak_db, 2))
@@ -593,6 +597,6 @@ class Track:
 
     def blocks(self) -> Iterator[np.ndarray]:
         """The mix at the calibrated level, as int16 blocks."""
-        levels = self.levels.at(self.speech_lufs)
+        levels = self._calibrated or self.levels.at(self.speech_lufs)
         return mix(self.plan, levels, self.rate, self.channels, self._bed(levels),
                    self.ceiling)
