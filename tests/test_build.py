@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 
@@ -72,6 +73,17 @@ def test_sections_are_child_tocs(built):
     assert [titles[c] for c in section_tocs[0][2]] == ["The Hips", "Hip Opener", "Hip Hinge"]
 
 
+def test_mp3_carries_a_cover_and_its_routine(built):
+    from PIL import Image
+
+    info = read_tags(built["small"].path)
+    with Image.open(io.BytesIO(info.cover)) as cover:
+        assert cover.format == "PNG" and cover.size == (1400, 1400)
+    carried = info.routine_text
+    assert carried.startswith("# small.yaml, as built by routinecast")
+    assert "Reach" in carried
+
+
 def test_text_tags(built):
     tags = ID3(built["small"].path)
     assert str(tags["TIT2"]) == "Test Stretches"
@@ -125,8 +137,12 @@ def test_the_mp3_is_readable_by_others_as_the_umask_allows(built):
 
 def test_the_mp3_is_cbr_with_an_info_header(built):
     data = built["small"].path.read_bytes()
-    assert b"Info" in data[:8192] and b"Xing" not in data[:8192]
-    size = len(data)
+    assert data[:3] == b"ID3"
+    tag_size = 10 + sum(byte << (7 * (3 - i)) for i, byte in enumerate(data[6:10]))  # syncsafe
+    audio = data[tag_size:]
+    assert audio[:2] in (b"\xff\xfb", b"\xff\xfa")  # the first MPEG frame, right after the tag
+    assert b"Info" in audio[:1024] and b"Xing" not in audio[:1024]
+    size = len(audio)
     duration_s = built["small"].plan.duration_ms / 1000
     assert abs(size * 8 / duration_s / 1000 - 96) < 4
 

@@ -1,8 +1,9 @@
 """routinecast: routine files (stretching, physio, yoga, mobility) → narrated, chaptered MP3s."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
-from .builder import BuildSettings, Built, Prepared, build, prepare, write_mp3  # noqa: E402
+from .builder import (BuildSettings, Built, Prepared, build, extract_routine, prepare,  # noqa: E402
+                      write_mp3)
 from .errors import InputError, RoutinecastError, RoutineError  # noqa: E402
 from .models import Chapter, Exercise, Hold, Phase, Plan, Routine, Section, Segment  # noqa: E402
 from .overrides import Customised, Overrides, command_line, customise, load_profile  # noqa: E402
@@ -13,6 +14,7 @@ __all__ = [
     "__version__", "BuildSettings", "Built", "Chapter", "Customised", "Exercise", "Hold",
     "InputError", "Overrides", "Phase", "Plan", "Prepared", "Routine", "RoutineError",
     "RoutinecastError", "Section", "Segment", "build", "command_line", "customise",
+    "extract_routine",
     "load_profile", "load_routine", "make_plan", "plan_to_dict", "prepare", "spoken_texts",
     "write_mp3",
 ]

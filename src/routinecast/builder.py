@@ -7,22 +7,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
+from urllib.parse import quote
 
 import numpy as np
 
 from . import __version__
-from .errors import InputError, OutputError, OverrideError, RoutineError
-from .files import replacing
-from .ffmpeg import encode_mp3, exact_length_ms
+from .cover import make_cover
+from .dump import dump_routine
+from .errors import InputError, OutputError, OverrideError, RoutineError, TaggingError
+from .files import replacing, replacing_folder, write_text_atomic
+from .ffmpeg import BookChapter, encode_m4b, encode_mp3, exact_length_ms
 from .models import Plan, Routine
 from .overrides import Customised, Overrides, customise
 from .plan import lengthen, make_plan, spoken_texts
-from .render import total_samples
+from .render import sample_index, total_samples
 from .sound import (Measured, SoundSettings, Track, check_music, cue_sounds, playlist,
                     sound_lengths)
-from .routine import load_routine
-from .tagging import write_tags
+from .routine import load_routine, slugify
+from .tagging import read_tags, write_tags
 from .tts import open_engine, synthesize_all
 from .tts.cache import ClipCache, default_cache_dir
 
@@ -48,6 +51,11 @@ class BuildSettings:
     """Loudness, music bed and channels."""
     cache_dir: Path | None = None
     """Speech cache folder; None means `$ROUTINECAST_CACHE` or the user's cache directory."""
+    format: str = "mp3"
+    """`mp3`, or `m4b`: an AAC audiobook with chapters, for audiobook players."""
+    split: bool = False
+    """One MP3 per chapter in a folder, with an `.m3u8` playlist beside it, instead of one
+    MP3."""
 
     def cache(self) -> ClipCache:
         return ClipCache(self.cache_dir or default_cache_dir())
@@ -81,6 +89,10 @@ class Built:
     """The plan it was built from, which its audio and chapters match."""
     measured: Measured
     """Its loudness and true peak as mixed."""
+    routine: Routine
+    """The routine as built (overrides applied)."""
+    routine_text: str
+    """That routine as a routine file, as the MP3 carries it."""
 
 
 def prepare(routine: Routine, settings: BuildSettings = BuildSettings(),
@@ -98,31 +110,146 @@ def prepare(routine: Routine, settings: BuildSettings = BuildSettings(),
                     sounds)
 
 
-def output_path(customised: Customised, output: str | Path) -> Path:
+FORMATS = ("mp3", "m4b")
+PLAYLIST_SUFFIX = ".m3u8"
+
+
+def output_suffix(settings: BuildSettings) -> str:
+    """What the file `build` writes for a routine ends in."""
+    return PLAYLIST_SUFFIX if settings.split else f".{settings.format}"
+
+
+def output_path(customised: Customised, output: str | Path, suffix: str = ".mp3") -> Path:
     """`content/low-back.yaml` → `OUTPUT/low-back.mp3`, or `OUTPUT/low-back-me-x1.5.mp3` for
-    a variant; `output` itself when it names an `.mp3` file."""
+    a variant; `output` itself when it names a file ending in `suffix`."""
     output = Path(output)
-    if output.suffix.lower() == ".mp3":
+    if output.suffix.lower() == suffix:
         return output
     stem = Path(customised.routine.path).stem
-    return output / (f"{stem}-{customised.variant}.mp3" if customised.variant else f"{stem}.mp3")
+    name = f"{stem}-{customised.variant}" if customised.variant else stem
+    return output / f"{name}{suffix}"
+
+
+def resolved_text(customised: Customised) -> str:
+    """The routine as it is built, as a routine file headed by where it came from and which
+    overrides made it: what the MP3 carries and `extract` gives back."""
+    routine = customised.routine
+    origins = list(dict.fromkeys(change.origin for change in customised.changes))
+    comment = [f"{Path(routine.path).name}, as built by routinecast {__version__}"]
+    if origins:
+        comment.append("with " + "; ".join(origins))
+    comment.append("Change anything, then: routinecast build THIS-FILE")
+    return dump_routine(routine, "\n".join(comment))
+
+
+def cover_for(plan: Plan) -> bytes:
+    """The cover an MP3 gets unless one is given: its title, and its length in minutes."""
+    chapters = len(plan.leaf_chapters())
+    return make_cover(plan.title, f"{chapters} chapters · {round(plan.duration_ms / 60_000)} min")
 
 
 def write_mp3(prepared: Prepared, path: Path, settings: BuildSettings = BuildSettings(),
-              progress: Progress | None = None) -> Built:
-    """Encode, tag and move the MP3 into place at `path`; on any failure `path` is untouched."""
+              progress: Progress | None = None, routine_text: str | None = None,
+              cover: bytes | None = None) -> Built:
+    """Encode, tag and move the MP3 into place at `path`; on any failure `path` is untouched.
+
+    The MP3 carries `routine_text` (default: the routine as a file, without comment) and
+    the PNG `cover` (default: `cover_for` its plan)."""
     path = Path(path)
     rate = settings.sample_rate
     total = total_samples(prepared.plan, rate)
     report = (lambda done: progress("encoding", done, total)) if progress else None
 
+    routine_text = routine_text or dump_routine(prepared.routine)
     track = Track(prepared.plan, prepared.clips, prepared.sounds, rate, settings.sound)
     track.calibrate(settings.bitrate)
     with replacing(path) as temp:
         encode_mp3(track.blocks(), temp, rate, settings.bitrate, total, report,
                    name=path.name, channels=track.channels)
-        write_tags(temp, prepared.routine, prepared.plan, f"routinecast {__version__}")
-    return Built(path, prepared.plan, track.measured)
+        write_tags(temp, prepared.routine, prepared.plan, f"routinecast {__version__}",
+                   routine_text, cover or cover_for(prepared.plan))
+    return Built(path, prepared.plan, track.measured, prepared.routine, routine_text)
+
+
+def write_m4b(prepared: Prepared, path: Path, settings: BuildSettings = BuildSettings(),
+              progress: Progress | None = None, routine_text: str | None = None,
+              cover: bytes | None = None) -> Built:
+    """Like `write_mp3`, as an AAC audiobook whose chapters are the plan's (flat, as players
+    list them). Audiobook files have no place for the routine: `routine_text` is not kept."""
+    path = Path(path)
+    plan, routine = prepared.plan, prepared.routine
+    total = total_samples(plan, settings.sample_rate)
+    report = (lambda done: progress("encoding", done, total)) if progress else None
+    track = Track(plan, prepared.clips, prepared.sounds, settings.sample_rate, settings.sound)
+    track.calibrate(settings.bitrate)
+    chapters = [BookChapter(c.start_ms, c.end_ms, c.title) for c in plan.leaf_chapters()]
+    tags = {"title": routine.title, "album": routine.title, "genre": "Health & Fitness"}
+    if routine.author:
+        tags["artist"] = routine.author
+    if routine.description:
+        tags["comment"] = routine.description
+    with replacing(path) as temp:
+        encode_m4b(track.blocks(), temp, settings.sample_rate, settings.bitrate, total,
+                   chapters, tags, cover or cover_for(plan), report, path.name, track.channels)
+    return Built(path, plan, track.measured, routine, routine_text or dump_routine(routine))
+
+
+def write_split(prepared: Prepared, path: Path, settings: BuildSettings = BuildSettings(),
+                progress: Progress | None = None, routine_text: str | None = None,
+                cover: bytes | None = None) -> Built:
+    """One MP3 per chapter in a folder beside the playlist `path` (`NAME.m3u8` → `NAME/`),
+    each tagged with its chapter's title, track number, the cover and the routine; the
+    playlist lists them by relative path. The folder is replaced whole, once complete."""
+    path = Path(path)
+    plan, routine, rate = prepared.plan, prepared.routine, settings.sample_rate
+    routine_text = routine_text or dump_routine(routine)
+    cover = cover or cover_for(plan)
+    total = total_samples(plan, rate)
+    track = Track(plan, prepared.clips, prepared.sounds, rate, settings.sound)
+    track.calibrate(settings.bitrate)
+    chapters = plan.leaf_chapters()
+    folder = path.with_suffix("")
+    blocks = _Cutter(track.blocks())
+    done = 0
+    lines = ["#EXTM3U", f"#PLAYLIST:{_one_line(routine.title)}"]
+    with replacing_folder(folder) as temp_folder:
+        for number, chapter in enumerate(chapters, start=1):
+            name = f"{number:02d}-{slugify(chapter.title) or 'chapter'}.mp3"
+            length = (sample_index(chapter.end_ms, rate) - sample_index(chapter.start_ms, rate))
+            report = (lambda part, base=done: progress("encoding", base + part, total)) \
+                if progress else None
+            encode_mp3(blocks.take(length), temp_folder / name, rate, settings.bitrate, length,
+                       report, name, track.channels)
+            write_tags(temp_folder / name, routine, None, f"routinecast {__version__}",
+                       routine_text, cover, title=chapter.title, track=(number, len(chapters)))
+            done += length
+            lines += [f"#EXTINF:{round((chapter.end_ms - chapter.start_ms) / 1000)},"
+                      f"{_one_line(chapter.title)}", f"{quote(folder.name)}/{name}"]
+    write_text_atomic(path, "\n".join(lines) + "\n")
+    return Built(path, plan, track.measured, routine, routine_text)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+class _Cutter:
+    """Hands out a stream of sample blocks in consecutive runs of given lengths."""
+
+    def __init__(self, blocks: Iterable[np.ndarray]):
+        self.blocks = iter(blocks)
+        self.left: np.ndarray | None = None
+
+    def take(self, count: int) -> Iterator[np.ndarray]:
+        """The next `count` samples, in blocks."""
+        while count > 0:
+            if self.left is None or len(self.left) == 0:
+                self.left = next(self.blocks, None)
+                if self.left is None:
+                    return
+            piece, self.left = self.left[:count], self.left[count:]
+            count -= len(piece)
+            yield piece
 
 
 def load_all(paths: Iterable[str | Path], layers: Sequence[Overrides] = ()) -> list[Customised]:
@@ -152,19 +279,27 @@ def build(paths: Sequence[str | Path], output: str | Path = "output",
           settings: BuildSettings = BuildSettings(), layers: Sequence[Overrides] = (),
           progress: Progress | None = None,
           on_built: Callable[[Built], None] | None = None,
-          on_note: Callable[[str], None] | None = None) -> list[Built]:
+          on_note: Callable[[str], None] | None = None,
+          cover: bytes | None = None) -> list[Built]:
     """Build each routine file, customised by `layers`, into `output` (a folder, or an `.mp3`
     file name for a single routine); see `output_path`. Notes about profile settings that do
-    not apply go to `on_note`."""
+    not apply go to `on_note`. Each MP3 gets `cover`, or by default a cover of its own."""
     loaded = load_all(paths, layers)
     if settings.sound.music:
         check_music(playlist(settings.sound.music), settings.sample_rate)
-    if Path(output).suffix.lower() == ".mp3" and len(loaded) > 1:
+    if settings.split and settings.format != "mp3":
+        raise InputError("--split makes MP3s; an M4B keeps its chapters in one file")
+    suffix = output_suffix(settings)
+    given = Path(output).suffix.lower()
+    if given in (PLAYLIST_SUFFIX, *(f".{f}" for f in FORMATS)) and given != suffix:
+        raise InputError(f"{output} ends in {given}, but this build writes {suffix} files; "
+                         f"name a {suffix} file or a folder")
+    if given == suffix and len(loaded) > 1:
         raise InputError(f"{output} names one file, but {len(loaded)} routines were given; "
                          "give a folder instead")
     targets: dict[Path, str] = {}
     for customised in loaded:
-        target = output_path(customised, output)
+        target = output_path(customised, output, suffix)
         if target in targets:
             raise OutputError(f"{customised.routine.path} and {targets[target]} would both be "
                               f"written to {target.name}; rename one of them")
@@ -174,9 +309,26 @@ def build(paths: Sequence[str | Path], output: str | Path = "output",
                 on_note(note)
     built = []
     for customised, target in zip(loaded, targets):
-        result = write_mp3(prepare(customised.routine, settings, progress), target, settings,
-                           progress)
+        write = write_split if settings.split else write_m4b if settings.format == "m4b" \
+            else write_mp3
+        result = write(prepare(customised.routine, settings, progress), target, settings,
+                       progress, resolved_text(customised), cover)
         if on_built:
             on_built(result)
         built.append(result)
     return built
+
+
+def extract_routine(path: str | Path) -> str:
+    """The routine file an MP3 built by routinecast carries (see `resolved_text`)."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    try:
+        text = read_tags(path).routine_text
+    except TaggingError as exc:
+        raise InputError(f"{exc.message}; give an MP3 built by routinecast") from None
+    if text is None:
+        raise InputError(f"{path} carries no routine: it was not built by routinecast "
+                         f"0.2 or later")
+    return text

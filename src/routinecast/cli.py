@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import click
 
 from . import __version__
-from .builder import MAX_BITRATE, MIN_BITRATE, SAMPLE_RATES, Built, BuildSettings, build, \
-    load_all, prepare
+from .builder import FORMATS, MAX_BITRATE, MIN_BITRATE, SAMPLE_RATES, Built, BuildSettings, \
+    build, extract_routine, load_all, prepare
 from .durations import format_ms
+from .files import write_text_atomic
 from .errors import InputError, RoutinecastError
 from .models import COUNTDOWN_STYLES, HALFWAY_STYLES, REMIND_SAYS
 from .overrides import command_line, load_profile, write_profile_example
 from .plan import format_table, plan_to_json
 from .routine import MAX_COUNTDOWN, SPEED_RANGE
+from .share import FEED_NAME, share
+from .share.feed import served_feed
+from .share.serve import lan_address, make_server, qr_text
 from .sound import LOUDNESS_RANGE, SoundSettings
 
 EXIT_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED = 2, 1, 130
@@ -151,39 +156,48 @@ def cli() -> None:
     """Turn routine files (stretching, physio, yoga) into narrated, chaptered MP3s."""
 
 
-@cli.command("build")
-@routines_argument
-@click.option("-o", "--output", "--output-dir", "output", type=click.Path(path_type=Path),
-              default=Path("output"), show_default=True,
-              help="Folder for the MP3s, or the MP3's file name for one routine.")
-@click.option("--bitrate", type=click.IntRange(MIN_BITRATE, MAX_BITRATE),
-              help="Constant MP3 bitrate in kbit/s [default: 96 mono, 128 stereo].")
-@click.option("--sample-rate", type=click.Choice([str(r) for r in SAMPLE_RATES]),
-              default="44100", show_default=True, help="Sample rate of the track in Hz.")
-@click.option("--loudness", type=click.FloatRange(*LOUDNESS_RANGE), default=-16.0,
-              show_default=True, metavar="LUFS",
-              help="Integrated loudness as heard on two speakers (mono: dual-mono).")
-@click.option("--music", multiple=True, type=click.Path(path_type=Path), metavar="FILE|FOLDER",
-              help="Music bed under the whole track, looped (repeatable; a folder is a "
-                   "playlist).")
-@click.option("--music-level", type=click.FloatRange(-40, 0), default=-18.0, show_default=True,
-              metavar="LU", help="Music level between cues, relative to the speech.")
-@click.option("--duck", type=click.FloatRange(0, 40), default=12.0, show_default=True,
-              metavar="DB", help="How far the music dips under speech and cue sounds.")
-@click.option("--stereo/--mono", default=None,
-              help="Channels [default: stereo with --music, else mono].")
-@override_options
-@cache_option
-@quiet_option
-def build_command(routines, output, bitrate, sample_rate, loudness, music, music_level, duck,
-                  stereo, cache_dir, quiet, **options) -> None:
-    """Build each ROUTINE file into OUTPUT/<name>.mp3.
+_SOUND_OPTIONS = (
+    click.option("--bitrate", type=click.IntRange(MIN_BITRATE, MAX_BITRATE),
+                 help="Constant MP3 bitrate in kbit/s [default: 96 mono, 128 stereo]."),
+    click.option("--sample-rate", type=click.Choice([str(r) for r in SAMPLE_RATES]),
+                 default="44100", show_default=True, help="Sample rate of the track in Hz."),
+    click.option("--loudness", type=click.FloatRange(*LOUDNESS_RANGE), default=-16.0,
+                 show_default=True, metavar="LUFS",
+                 help="Integrated loudness as heard on two speakers (mono: dual-mono)."),
+    click.option("--music", multiple=True, type=click.Path(path_type=Path),
+                 metavar="FILE|FOLDER",
+                 help="Music bed under the whole track, looped (repeatable; a folder is a "
+                      "playlist)."),
+    click.option("--music-level", type=click.FloatRange(-40, 0), default=-18.0,
+                 show_default=True, metavar="LU",
+                 help="Music level between cues, relative to the speech."),
+    click.option("--duck", type=click.FloatRange(0, 40), default=12.0, show_default=True,
+                 metavar="DB", help="How far the music dips under speech and cue sounds."),
+    click.option("--stereo/--mono", default=None,
+                 help="Channels [default: stereo with --music, else mono]."),
+)
 
-    With overrides the name records them unless -o names the file:
-    <name>-<profile>.mp3, <name>-x1.5.mp3, <name>-custom-<digest>.mp3.
-    """
-    layers = _layers(options)
-    progress = _Progress(quiet)
+
+def sound_options(command):
+    """The options that shape the audio, shared by `build` and `share`; the command
+    receives them as one `settings` argument, with the cache folder."""
+    for option in reversed((*_SOUND_OPTIONS, cache_option)):
+        command = option(command)
+    return command
+
+
+def _build_settings(options: dict) -> BuildSettings:
+    """Pops the sound options (and the cache folder) out of `options`."""
+    sound = SoundSettings(loudness_lufs=options.pop("loudness"),
+                          music=tuple(options.pop("music")),
+                          music_level_lu=options.pop("music_level"),
+                          duck_db=options.pop("duck"), stereo=options.pop("stereo"))
+    return _settings(options.pop("cache_dir"), options.pop("bitrate"),
+                     int(options.pop("sample_rate")), sound)
+
+
+def _reporter(progress: "_Progress", quiet: bool):
+    """What `build` and `share` print as each MP3 is written."""
 
     def done(built: Built) -> None:
         progress.close()
@@ -192,13 +206,98 @@ def build_command(routines, output, bitrate, sample_rate, loudness, music, music
                        f"{len(built.plan.leaf_chapters())} chapters, "
                        f"{built.measured.loudness_lufs:.1f} LUFS)")
 
+    return done
+
+
+@cli.command("build")
+@routines_argument
+@click.option("-o", "--output", "--output-dir", "output", type=click.Path(path_type=Path),
+              default=Path("output"), show_default=True,
+              help="Folder for the MP3s, or the MP3's file name for one routine.")
+@click.option("--format", "audio_format", type=click.Choice(FORMATS), default="mp3",
+              show_default=True, help="mp3, or m4b: an audiobook with chapters.")
+@click.option("--split", is_flag=True,
+              help="One MP3 per chapter in OUTPUT/<name>/, listed by OUTPUT/<name>.m3u8.")
+@sound_options
+@override_options
+@quiet_option
+def build_command(routines, output, audio_format, split, quiet, **options) -> None:
+    """Build each ROUTINE file into OUTPUT/<name>.mp3.
+
+    With overrides the name records them unless -o names the file:
+    <name>-<profile>.mp3, <name>-x1.5.mp3, <name>-custom-<digest>.mp3.
+    """
+    settings = replace(_build_settings(options), format=audio_format, split=split)
+    layers = _layers(options)
+    progress = _Progress(quiet)
     try:
-        sound = SoundSettings(loudness_lufs=loudness, music=tuple(music),
-                              music_level_lu=music_level, duck_db=duck, stereo=stereo)
-        build(routines, output, _settings(cache_dir, bitrate, int(sample_rate), sound), layers,
-              progress, done, _note)
+        build(routines, output, settings, layers, progress, _reporter(progress, quiet), _note)
     finally:
         progress.close()
+
+
+@cli.command("share")
+@routines_argument
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("share"), show_default=True, help="The folder to write.")
+@click.option("--title", help="The session's name [default: the routine's title].")
+@click.option("--description", help="A line about the session.")
+@click.option("--base-url", metavar="URL",
+              help="The folder's address on the web, for absolute links in the feed "
+                   "(`serve` fills in its own address when this is not given).")
+@sound_options
+@override_options
+@quiet_option
+def share_command(routines, output, title, description, base_url, quiet, **options) -> None:
+    """Build ROUTINES into a folder to share: a web page with players, chapters, timelines
+    and transcripts; a podcast feed; each MP3 with its chapter files and routine file.
+
+    Open OUTPUT/index.html in a browser, put the folder on any web server, or run
+    `routinecast serve OUTPUT --lan` and subscribe to the feed from a phone.
+    """
+    settings = _build_settings(options)
+    layers = _layers(options)
+    progress = _Progress(quiet)
+    try:
+        shared = share(routines, output, settings, layers, title, description, base_url,
+                       progress, _reporter(progress, quiet), _note)
+    finally:
+        progress.close()
+    if not quiet:
+        click.echo(f"wrote {shared.page} and {shared.feed}")
+        click.echo(f"open {shared.page} in a browser, or: routinecast serve {shared.folder}")
+
+
+@cli.command("serve")
+@click.argument("folder", type=click.Path(path_type=Path), default=Path("share"))
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="Port to listen on (0: any free port).")
+@click.option("--lan", is_flag=True,
+              help="Listen on every interface so that a phone on this network can connect, "
+                   "and print a QR code of the address.")
+@quiet_option
+def serve_command(folder, port, lan, quiet) -> None:
+    """Serve a share FOLDER over HTTP (with byte ranges, so phones can seek).
+
+    Only this machine can connect unless --lan is given. Stop with Ctrl-C.
+    """
+    server = make_server(folder, "0.0.0.0" if lan else "127.0.0.1", port, served_feed,
+                         None if quiet else lambda line: click.echo(line, err=True))
+    host = lan_address() if lan else "127.0.0.1"
+    url = f"http://{host}:{server.server_address[1]}/"
+    click.echo(f"serving {folder} at {url}")
+    click.echo(f"podcast feed: {url}{FEED_NAME}")
+    if lan:
+        click.echo("scan to open the page on a phone on this network:")
+        click.echo(qr_text(url))
+    else:
+        click.echo("only this machine can connect; add --lan to reach it from a phone")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("stopped")
+    finally:
+        server.server_close()
 
 
 @cli.command("plan")
@@ -248,3 +347,22 @@ def profile_init_command(path, force) -> None:
     """Write a commented example profile to PATH (default profile.yaml)."""
     write_profile_example(path, overwrite=force)
     click.echo(f"wrote {path}; edit it, then: routinecast build ROUTINE --profile {path}")
+
+
+@cli.command("extract")
+@click.argument("mp3", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Routine file to write, or - for standard output [default: NAME.yaml].")
+@click.option("--force", is_flag=True, help="Overwrite the routine file if it exists.")
+def extract_command(mp3, output, force) -> None:
+    """Write out the routine an MP3 built by routinecast carries, overrides included.
+
+    Change a hold in it, then build it again.
+    """
+    text = extract_routine(mp3)
+    if str(output) == "-":
+        click.echo(text, nl=False)
+        return
+    output = output or Path(f"{mp3.stem}.yaml")
+    write_text_atomic(output, text, overwrite=force, make_folder=False)
+    click.echo(f"wrote {output}; edit it, then: routinecast build {output}")

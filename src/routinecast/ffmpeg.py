@@ -70,12 +70,61 @@ def encode_mp3(chunks: Iterable[np.ndarray], path: Path, sample_rate: int, bitra
     channel); `name` is what messages call the file (the final name when `path` is a
     temporary one).
     """
-    name = name or path.name
+    _encode(chunks, ["-map_metadata", "-1", "-c:a", "libmp3lame", "-b:a", f"{bitrate_kbps}k",
+                     "-compression_level", str(LAME_QUALITY), "-id3v2_version", "0",
+                     "-write_xing", "1", "-f", "mp3", str(path)],
+            sample_rate, channels, total_samples, progress, name or path.name)
+
+
+@dataclass(frozen=True)
+class BookChapter:
+    """A chapter of an M4B."""
+
+    start_ms: int
+    end_ms: int
+    title: str
+
+
+def encode_m4b(chunks: Iterable[np.ndarray], path: Path, sample_rate: int, bitrate_kbps: int,
+               total_samples: int, chapters: list[BookChapter], tags: dict[str, str],
+               cover: bytes | None = None, progress: Callable[[int], None] | None = None,
+               name: str | None = None, channels: int = 1) -> None:
+    """Encode PCM `chunks` once into an AAC audiobook (M4B) at `path` with `chapters`, text
+    `tags` (ffmpeg's names: title, artist, album, comment) and a PNG `cover`."""
+    with tempfile.TemporaryDirectory() as folder:
+        metadata = Path(folder) / "metadata.txt"
+        metadata.write_text(_ffmetadata(chapters, tags), encoding="utf-8")
+        inputs = ["-i", str(metadata)]
+        maps = ["-map", "0:a", "-map_metadata", "1", "-map_chapters", "1"]
+        if cover:
+            picture = Path(folder) / "cover.png"
+            picture.write_bytes(cover)
+            inputs += ["-i", str(picture)]
+            maps += ["-map", "2:v", "-c:v", "copy", "-disposition:v:0", "attached_pic"]
+        _encode(chunks, [*inputs, *maps, "-c:a", "aac", "-b:a", f"{bitrate_kbps}k",
+                         "-movflags", "+faststart", "-brand", "M4B ", "-f", "mp4", str(path)],
+                sample_rate, channels, total_samples, progress, name or path.name)
+
+
+def _ffmetadata(chapters: list[BookChapter], tags: dict[str, str]) -> str:
+    def value(text: str) -> str:  # ffmetadata escapes these with a backslash
+        return re.sub(r"([=;#\\\n])", r"\\\1", text)
+
+    lines = [";FFMETADATA1", *(f"{key}={value(text)}" for key, text in tags.items())]
+    for chapter in chapters:
+        lines += ["[CHAPTER]", "TIMEBASE=1/1000", f"START={chapter.start_ms}",
+                  f"END={chapter.end_ms}", f"title={value(chapter.title)}"]
+    return "\n".join(lines) + "\n"
+
+
+def _encode(chunks: Iterable[np.ndarray], output_args: list[str], sample_rate: int,
+            channels: int, total_samples: int, progress: Callable[[int], None] | None,
+            name: str) -> None:
+    """Run ffmpeg on PCM fed through its standard input, with `output_args` after the PCM
+    input (further inputs, maps, codec, output file)."""
     args = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-nostats", "-loglevel", "error", "-y",
             "-f", "s16le", "-ar", str(sample_rate), "-ac", str(channels), "-i", "pipe:0",
-            "-map_metadata", "-1", "-c:a", "libmp3lame", "-b:a", f"{bitrate_kbps}k",
-            "-compression_level", str(LAME_QUALITY), "-id3v2_version", "0",
-            "-write_xing", "1", "-f", "mp3", str(path)]
+            *output_args]
     written = 0
     with tempfile.TemporaryFile() as errors:
         try:
@@ -124,8 +173,8 @@ def exact_length_ms(duration_ms: int, sample_rate: int) -> int:
 def decode_pcm(path: Path, sample_rate: int, channels: int = 1) -> np.ndarray:
     """Decode an audio file to int16 samples at `sample_rate`, as a player would: shape
     `(n,)` for mono, `(n, channels)` otherwise."""
-    out = _run(["-i", str(path), "-f", "s16le", "-ac", str(channels), "-ar", str(sample_rate),
-                "pipe:1"], f"decode {Path(path).name}").stdout
+    out = _run(["-i", str(path), "-vn", "-f", "s16le", "-ac", str(channels), "-ar",
+                str(sample_rate), "pipe:1"], f"decode {Path(path).name}").stdout
     samples = np.frombuffer(out, dtype="<i2")
     return samples if channels == 1 else samples.reshape(-1, channels)
 
@@ -135,8 +184,8 @@ def decode_stream(path: Path, sample_rate: int, channels: int,
     """Decode an audio file of any length piece by piece: int16 arrays of shape
     `(≤ block, channels)`, so that a long file never sits in memory whole."""
     args = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-nostats", "-loglevel", "error",
-            "-i", str(path), "-f", "s16le", "-ac", str(channels), "-ar", str(sample_rate),
-            "pipe:1"]
+            "-i", str(path), "-vn", "-f", "s16le", "-ac", str(channels), "-ar",
+            str(sample_rate), "pipe:1"]
     with tempfile.TemporaryFile() as errors:
         try:
             process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=errors,

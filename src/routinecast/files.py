@@ -4,6 +4,7 @@ once complete, so that a failed or interrupted write leaves the old file as it w
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -44,6 +45,32 @@ def replacing(path: str | Path, overwrite: bool = True,
         raise OutputError(f"cannot write {path} ({exc.strerror})") from None
     finally:
         temp.unlink(missing_ok=True)
+
+
+@contextmanager
+def replacing_folder(path: str | Path) -> Iterator[Path]:
+    """Like `replacing`, for a folder: yields an empty temp folder beside `path`; when the
+    block ends without error it takes the place of `path` (whose old contents are removed)."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part"))
+        os.chmod(temp, 0o777 & ~_umask())
+    except OSError as exc:
+        raise OutputError(f"cannot write to {path.parent} ({exc.strerror})") from None
+    old = path.parent / f"{temp.name[:-len('.part')]}.old"
+    try:
+        yield temp
+        if path.is_dir() and not path.is_symlink():
+            os.replace(path, old)
+        elif path.exists() or path.is_symlink():
+            raise OutputError(f"{path} exists and is not a folder; move it away first")
+        os.replace(temp, path)
+    except OSError as exc:
+        raise OutputError(f"cannot write {path} ({exc.strerror})") from None
+    finally:
+        shutil.rmtree(temp, ignore_errors=True)
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def write_text_atomic(path: str | Path, text: str, overwrite: bool = True,

@@ -1,4 +1,5 @@
-"""The only module that uses mutagen: ID3v2.3 text tags and the chapter table of contents.
+"""The only module that uses mutagen: ID3v2.3 text tags, the chapter table of contents, the
+cover (APIC) and the routine the MP3 was built from (a GEOB frame).
 
 Chapters are CHAP frames (the plan's leaf chapters, contiguous from 0 to the end) under one
 top-level, ordered CTOC; a section is a child CTOC holding its chapters. mutagen orders
@@ -12,13 +13,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mutagen import MutagenError
-from mutagen.id3 import CHAP, COMM, CTOC, ID3, TIT2, TPE1, TSSE, CTOCFlags, ID3NoHeaderError
+from mutagen.id3 import (APIC, CHAP, COMM, CTOC, GEOB, ID3, TALB, TIT2, TPE1, TRCK, TSSE,
+                         CTOCFlags, ID3NoHeaderError, PictureType)
 from mutagen.id3._tags import save_frame
 
 from .errors import TaggingError
 from .models import Chapter, Plan, Routine
 
 TOP_TOC = "toc"
+ROUTINE_FRAME = "routinecast routine"
+"""Description of the GEOB frame holding the routine file, which tells it from others."""
+ROUTINE_MIME = "application/yaml"
 NO_OFFSET = 0xFFFFFFFF
 
 
@@ -46,12 +51,27 @@ class TagInfo:
     """CHAP frames in file order: (element id, start ms, end ms, title)."""
     toc: dict[str, tuple[bool, bool, list[str], str | None]]
     """CTOC frames by id: (top-level, ordered, child ids, title)."""
+    cover: bytes | None
+    """The front cover picture (PNG), if there is one."""
+    routine_text: str | None
+    """The routine file the MP3 was built from, if it carries one."""
 
 
-def write_tags(path: Path, routine: Routine, plan: Plan, software: str) -> None:
-    """Replace the ID3 tag of `path` with the routine's text tags and the plan's chapters."""
+def write_tags(path: Path, routine: Routine, plan: Plan | None, software: str,
+               routine_text: str | None = None, cover: bytes | None = None,
+               title: str | None = None, track: tuple[int, int] | None = None) -> None:
+    """Replace the ID3 tag of `path` with the routine's text tags, the plan's chapters (if
+    a plan is given), the routine file `routine_text` and the PNG `cover`.
+
+    `title` and `track` (number, of how many) are for one part of a split routine: the
+    routine's title then becomes the album.
+    """
     tags = _ChapterOrderedID3()
-    tags.add(TIT2(encoding=1, text=[routine.title]))
+    tags.add(TIT2(encoding=1, text=[title or routine.title]))
+    if title:
+        tags.add(TALB(encoding=1, text=[routine.title]))
+    if track:
+        tags.add(TRCK(encoding=1, text=[f"{track[0]}/{track[1]}"]))
     if routine.author:
         tags.add(TPE1(encoding=1, text=[routine.author]))
     comment = "\n".join(part for part in (
@@ -59,7 +79,14 @@ def write_tags(path: Path, routine: Routine, plan: Plan, software: str) -> None:
     if comment:
         tags.add(COMM(encoding=1, lang="eng", desc="", text=[comment]))
     tags.add(TSSE(encoding=1, text=[software]))
-    tags.chapter_frames = _chapter_frames(plan)
+    if cover:
+        tags.add(APIC(encoding=1, mime="image/png", type=PictureType.COVER_FRONT, desc="cover",
+                      data=cover))
+    if routine_text is not None:
+        tags.add(GEOB(encoding=1, mime=ROUTINE_MIME, filename=f"{Path(routine.path).stem}.yaml",
+                      desc=ROUTINE_FRAME, data=routine_text.encode("utf-8")))
+    if plan is not None:
+        tags.chapter_frames = _chapter_frames(plan)
     tags.update_to_v23()
     try:
         tags.save(str(path), v2_version=3)
@@ -118,5 +145,11 @@ def read_tags(path: Path) -> TagInfo:
     toc = {f.element_id: (bool(f.flags & CTOCFlags.TOP_LEVEL), bool(f.flags & CTOCFlags.ORDERED),
                           list(f.child_element_ids), title(f))
            for f in tags.values() if isinstance(f, CTOC)}
+    covers = [f.data for f in tags.getall("APIC") if f.type == PictureType.COVER_FRONT]
+    routines = [f.data for f in tags.getall("GEOB") if f.desc == ROUTINE_FRAME]
+    try:
+        routine_text = routines[0].decode("utf-8") if routines else None
+    except UnicodeDecodeError:
+        raise TaggingError(f"{path}: the routine it carries is not UTF-8 text") from None
     return TagInfo(tags.version, str(tags["TIT2"].text[0]) if "TIT2" in tags else None,
-                   chapters, toc)
+                   chapters, toc, covers[0] if covers else None, routine_text)

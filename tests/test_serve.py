@@ -1,0 +1,424 @@
+"""The share folder's HTTP server: files, byte ranges, refusals, the feed transform, errors."""
+
+from __future__ import annotations
+
+import errno
+import http.client
+import os
+import re
+import socket
+import struct
+import threading
+import time
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+
+import pytest
+
+from routinecast.errors import InputError, OutputError
+from routinecast.share import serve
+from routinecast.share.serve import lan_address, make_server, qr_text
+
+SECRET = b"the secret outside the share"
+AUDIO = bytes(range(256)) * 4  # 1024 bytes, every slice distinct enough to check
+FEED = b"<rss><channel><item><enclosure url='episode.mp3'/></item></channel></rss>"
+MTIME = 1_700_000_000
+
+
+@pytest.fixture
+def root(tmp_path) -> Path:
+    """A share folder, with a secret beside it that must never be served."""
+    (tmp_path / "secret.txt").write_bytes(SECRET)
+    root = tmp_path / "share"
+    (root / "sub").mkdir(parents=True)
+    (root / "empty").mkdir()
+    (root / "my show").mkdir()
+    (root / ".cache").mkdir()
+    (root / "index.html").write_text("<audio src='episode.mp3'></audio>")
+    (root / "episode.mp3").write_bytes(AUDIO)
+    os.utime(root / "episode.mp3", (MTIME, MTIME))
+    (root / "feed.xml").write_bytes(FEED)
+    (root / "other.xml").write_bytes(FEED)
+    (root / "sub" / "index.html").write_text("sub page")
+    (root / "sub" / "feed.xml").write_bytes(FEED)
+    (root / "my show" / "feed.xml").write_bytes(FEED)
+    (root / ".x.part.mp3").write_bytes(SECRET)
+    (root / ".cache" / "a.mp3").write_bytes(SECRET)
+    (root / "leak.mp3").symlink_to(tmp_path / "secret.txt")
+    (root / "latest.mp3").symlink_to(root / "episode.mp3")
+    return root
+
+
+@pytest.fixture
+def start(root):
+    """Start a server on a free port of 127.0.0.1 in a thread; returns its port."""
+    running = []
+
+    def start(**options) -> int:
+        server = make_server(root, port=0, **options)
+        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.005},
+                                  daemon=True)
+        thread.start()
+        running.append((server, thread))
+        return server.server_address[1]
+
+    yield start
+    for server, thread in running:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def get(port: int, path: str, headers: dict[str, str] | None = None, method: str = "GET"):
+    """(status, headers, body) of one request made with http.client."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        connection.request(method, path, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, response.headers, response.read()
+    finally:
+        connection.close()
+
+
+def raw(port: int, target: str, host: str | None = "x") -> bytes:
+    """The whole response to a GET of `target` sent verbatim, bypassing any client-side
+    normalisation of the path."""
+    request = f"GET {target} HTTP/1.0\r\n" + (f"Host: {host}\r\n" if host else "") + "\r\n"
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as connection:
+        connection.sendall(request.encode("latin-1"))
+        response = b""
+        while chunk := connection.recv(65536):
+            response += chunk
+    return response
+
+
+def status_of(response: bytes) -> int:
+    return int(response.split(b" ", 2)[1])
+
+
+def body_of(response: bytes) -> bytes:
+    return response.split(b"\r\n\r\n", 1)[1]
+
+
+def test_get_serves_the_whole_file_with_its_headers(start):
+    status, headers, body = get(start(), "/episode.mp3")
+    assert status == 200
+    assert body == AUDIO
+    assert headers["Content-Length"] == str(len(AUDIO))
+    assert headers["Content-Type"] == "audio/mpeg"
+    assert headers["Accept-Ranges"] == "bytes"
+    assert headers["Cache-Control"] == "no-cache"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert parsedate_to_datetime(headers["Last-Modified"]).timestamp() == MTIME
+
+
+def test_head_sends_the_headers_without_the_body(start):
+    port = start()
+    status, headers, body = get(port, "/episode.mp3", method="HEAD")
+    assert (status, body) == (200, b"")
+    assert headers["Content-Length"] == str(len(AUDIO))
+    status, headers, body = get(port, "/episode.mp3", {"Range": "bytes=10-19"}, method="HEAD")
+    assert (status, body) == (206, b"")
+    assert headers["Content-Range"] == "bytes 10-19/1024"
+
+
+@pytest.mark.parametrize("spec, start_, end", [
+    ("bytes=10-19", 10, 20),
+    ("bytes=-5", 1019, 1024),
+    ("bytes=100-", 100, 1024),
+    ("bytes=1000-5000", 1000, 1024),  # an end past the file is clipped
+    ("bytes=-5000", 0, 1024),  # so is a suffix longer than the file
+    ("bytes=1023-1023", 1023, 1024),
+])
+def test_a_range_answers_206_with_exactly_those_bytes(start, spec, start_, end):
+    status, headers, body = get(start(), "/episode.mp3", {"Range": spec})
+    assert status == 206
+    assert body == AUDIO[start_:end]
+    assert headers["Content-Range"] == f"bytes {start_}-{end - 1}/1024"
+    assert headers["Content-Length"] == str(end - start_)
+    assert headers["Content-Type"] == "audio/mpeg"
+
+
+@pytest.mark.parametrize("spec", [
+    "bytes=1024-", "bytes=5000-6000",  # starts at or past the end
+    "bytes=abc", "items=1-2", "bytes=5-2", "bytes=1-2,4-5", "bytes=-", "bytes=-0", "bytes 1-2",
+    "bytes=" + "9" * 5000 + "-",
+])
+def test_an_unsatisfiable_or_malformed_range_answers_416(start, spec):
+    status, headers, body = get(start(), "/episode.mp3", {"Range": spec})
+    assert status == 416
+    assert headers["Content-Range"] == "bytes */1024"
+    assert body == b""
+
+
+def test_one_connection_serves_several_requests(start):
+    # every response must frame its body exactly, or the second request reads garbage
+    connection = http.client.HTTPConnection("127.0.0.1", start(), timeout=5)
+    try:
+        for headers, status, body in [({}, 200, AUDIO), ({"Range": "bytes=3-6"}, 206, AUDIO[3:7]),
+                                      ({"Range": "bytes=9999-"}, 416, b""), ({}, 200, AUDIO)]:
+            connection.request("GET", "/episode.mp3", headers=headers)
+            response = connection.getresponse()
+            assert (response.status, response.read()) == (status, body)
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize("target", [
+    "/../secret.txt", "/%2e%2e/secret.txt", "/%2E%2E/secret.txt", "/..%2fsecret.txt",
+    "/%2e%2e%2fsecret.txt", "/sub/../../secret.txt", "/..\\secret.txt", "/..%5csecret.txt",
+    "//etc/passwd", "/%2fetc%2fpasswd", "http://x/../secret.txt", "../secret.txt",
+    "/leak.mp3",  # a symlink inside the share to the secret outside it
+    "/.x.part.mp3", "/.cache/a.mp3", "/%2ex.part.mp3", "/episode.mp3%00", "/%ff.mp3",
+])
+def test_nothing_outside_the_share_or_hidden_is_served(start, target):
+    response = raw(start(), target)
+    assert status_of(response) == 404
+    assert SECRET not in response
+    assert b"root:" not in response
+
+
+def test_a_symlink_within_the_share_is_served(start):
+    status, _, body = get(start(), "/latest.mp3")
+    assert (status, body) == (200, AUDIO)
+
+
+def test_the_query_and_fragment_are_ignored(start):
+    assert status_of(raw(start(), "/episode.mp3?t=30#start")) == 200
+
+
+def test_a_folder_serves_its_index_and_never_a_listing(start):
+    port = start()
+    status, headers, body = get(port, "/")
+    assert (status, body) == (200, b"<audio src='episode.mp3'></audio>")
+    assert headers["Content-Type"] == "text/html; charset=utf-8"
+    assert get(port, "/sub/")[::2] == (200, b"sub page")
+    status, headers, _ = get(port, "/sub?x=1")
+    assert (status, headers["Location"]) == (301, "/sub/")
+    status, _, body = get(port, "/empty/")
+    assert status == 404
+    assert b"episode" not in body
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("a.m4b", "audio/mp4"), ("a.m3u8", "application/vnd.apple.mpegurl"),
+    ("a.vtt", "text/vtt; charset=utf-8"), ("a.chapters.json", "application/json"),
+    ("a.yaml", "text/yaml; charset=utf-8"), ("a.png", "image/png"), ("A.SVG", "image/svg+xml"),
+    ("feed.xml", "application/rss+xml; charset=utf-8"), ("a.bin", "application/octet-stream"),
+    ("other.xml", "application/octet-stream"),
+])
+def test_content_types(root, start, name, expected):
+    if not (root / name).exists():
+        (root / name).write_bytes(b"x")
+    status, headers, _ = get(start(), "/" + name)
+    assert (status, headers["Content-Type"]) == (200, expected)
+
+
+def test_the_transform_rewrites_each_feed_for_the_address_it_was_fetched_from(start):
+    calls = []
+
+    def transform(path: str, data: bytes, base_url: str) -> bytes:
+        calls.append((path, data, base_url))
+        return data.replace(b"url='", b"url='" + base_url.encode())
+
+    port = start(transform=transform)
+    status, headers, body = get(port, "/feed.xml", {"Host": "192.168.1.5:8123"})
+    expected = FEED.replace(b"url='", b"url='http://192.168.1.5:8123/")
+    assert (status, body) == (200, expected)
+    assert headers["Content-Length"] == str(len(expected))
+    assert headers["Content-Type"] == "application/rss+xml; charset=utf-8"
+    assert calls == [("feed.xml", FEED, "http://192.168.1.5:8123/")]
+
+    status, headers, body = get(port, "/feed.xml", {"Host": "h", "Range": "bytes=-9"})
+    rewritten = FEED.replace(b"url='", b"url='http://h/")
+    assert (status, body) == (206, rewritten[-9:])
+    size = len(rewritten)
+    assert headers["Content-Range"] == f"bytes {size - 9}-{size - 1}/{size}"
+
+    get(port, "/sub/feed.xml", {"Host": "h:1"})
+    get(port, "/my%20show/feed.xml", {"Host": "h:1"})
+    assert calls[-2:] == [("sub/feed.xml", FEED, "http://h:1/sub/"),
+                          ("my show/feed.xml", FEED, "http://h:1/my%20show/")]
+    # without a usable Host header: the address the request arrived on
+    raw(port, "/feed.xml", host=None)
+    raw(port, "/feed.xml", host="x'><script>")
+    assert [call[2] for call in calls[-2:]] == [f"http://127.0.0.1:{port}/"] * 2
+
+    count = len(calls)
+    assert get(port, "/other.xml")[2] == FEED
+    assert get(port, "/episode.mp3")[2] == AUDIO
+    assert len(calls) == count
+
+
+def test_a_transform_returning_none_leaves_the_feed_as_it_is(start):
+    status, _, body = get(start(transform=lambda path, data, base: None), "/feed.xml")
+    assert (status, body) == (200, FEED)
+
+
+def test_a_transform_returning_empty_bytes_serves_them(start):
+    status, headers, body = get(start(transform=lambda path, data, base: b""), "/feed.xml")
+    assert (status, headers["Content-Length"], body) == (200, "0", b"")
+
+
+def test_a_file_that_shrinks_while_served_ends_the_connection(root, start, monkeypatch):
+    real_fstat = os.fstat
+
+    class Shrunk:
+        """os, but every file seems 100 bytes longer than it is when served."""
+
+        @staticmethod
+        def fstat(descriptor):
+            info = real_fstat(descriptor)
+            return os.stat_result((*info[:6], info.st_size + 100, *info[7:]))
+
+    monkeypatch.setattr(serve, "os", Shrunk)
+    with socket.create_connection(("127.0.0.1", start()), timeout=5) as connection:
+        # HTTP/1.1 keeps the connection open unless the server hangs up
+        connection.sendall(b"GET /episode.mp3 HTTP/1.1\r\nHost: x\r\n\r\n")
+        response = b""
+        while chunk := connection.recv(65536):
+            response += chunk
+    assert b"Content-Length: 1124" in response
+    assert body_of(response) == AUDIO
+
+
+def test_an_ipv6_address_is_served(root):
+    try:
+        server = make_server(root, host="::1", port=0, transform=lambda p, d, base: base.encode())
+    except InputError:
+        pytest.skip("this machine has no IPv6 loopback")
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.005})
+    thread.start()
+    try:
+        port = server.server_address[1]
+        request = b"GET /feed.xml HTTP/1.0\r\n\r\n"
+        with socket.create_connection(("::1", port), timeout=5) as connection:
+            connection.sendall(request)
+            response = b""
+            while chunk := connection.recv(65536):
+                response += chunk
+        assert body_of(response) == f"http://[::1]:{port}/".encode()
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def test_a_port_in_use_is_our_error_naming_it(root, start):
+    port = start()
+    with pytest.raises(OutputError, match=f"port {port} is in use on 127.0.0.1; .*--port"):
+        make_server(root, port=port)
+    assert get(port, "/episode.mp3")[0] == 200  # and the first server is untouched
+
+
+def test_an_address_not_of_this_machine_is_our_error(root):
+    with pytest.raises(InputError, match="203.0.113.7 .*use an address of this machine"):
+        make_server(root, host="203.0.113.7", port=0)
+    with pytest.raises(InputError, match="port 70000 .*--port"):
+        make_server(root, port=70000)
+
+
+@pytest.mark.parametrize("failure, error, message", [
+    (PermissionError(errno.EACCES, "Permission denied"), OutputError,
+     "no permission to listen on port 80 of 127.0.0.1; choose one above 1023 with --port"),
+    (socket.gaierror(-2, "Name or service not known"), InputError,
+     "cannot listen on 127.0.0.1 (Name or service not known); use an address of this machine"),
+])
+def test_other_failures_to_listen_are_our_errors(root, monkeypatch, failure, error, message):
+    def bind(server):
+        raise failure
+
+    monkeypatch.setattr(serve.socketserver.TCPServer, "server_bind", bind)
+    with pytest.raises(error) as raised:
+        make_server(root, port=80)
+    assert str(raised.value) == message
+
+
+def test_a_root_that_is_not_a_folder_is_our_error(tmp_path):
+    with pytest.raises(InputError, match=re.escape(str(tmp_path / "missing"))):
+        make_server(tmp_path / "missing", port=0)
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(InputError, match="is not a folder"):
+        make_server(tmp_path / "file", port=0)
+
+
+def wait_for_handlers() -> None:
+    """Wait (briefly) until no request-handling thread is left."""
+    deadline = time.monotonic() + 5
+    while any("process_request" in thread.name for thread in threading.enumerate()):
+        assert time.monotonic() < deadline, "a request handler did not finish"
+        time.sleep(0.002)
+
+
+def test_quiet_by_default_and_a_client_hanging_up_is_no_error(root, start, capsys):
+    (root / "long.mp3").write_bytes(bytes(32 * 1024 * 1024))
+    port = start()
+    assert get(port, "/missing.mp3")[0] == 404
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as connection:
+        connection.sendall(b"GET /long.mp3 HTTP/1.0\r\n\r\n")
+        assert connection.recv(100).startswith(b"HTTP/1.1 200")
+        # hang up with a reset, as a phone seeking elsewhere does
+        connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    wait_for_handlers()
+    assert capsys.readouterr().err == ""
+    assert get(port, "/episode.mp3")[2] == AUDIO
+
+
+def test_the_log_gets_one_line_per_request(start):
+    lines = []
+    port = start(log=lines.append)
+    get(port, "/episode.mp3")
+    get(port, "/episode.mp3", {"Range": "bytes=0-1"})
+    get(port, "/nope.mp3")
+    raw(port, "/\x1b[2J.mp3")
+    assert lines[:3] == ["GET /episode.mp3 200", "GET /episode.mp3 206", "GET /nope.mp3 404"]
+    assert len(lines) == 4
+    assert "\x1b" not in lines[3] and lines[3].endswith(" 404")
+
+
+def test_lan_address_is_the_routed_address(monkeypatch):
+    class Probe:
+        def __init__(self, *args):
+            pass
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *args):
+            pass
+
+        def connect(self, address):
+            assert address[0].startswith("10.")
+
+        def getsockname(self):
+            return ("192.168.1.23", 40000)
+
+    monkeypatch.setattr(serve.socket, "socket", Probe)
+    assert lan_address() == "192.168.1.23"
+
+
+def test_lan_address_offline(monkeypatch):
+    # the tests' network block makes the routing probe fail: the host name's address, or
+    # the loopback one, whatever this machine has
+    assert re.fullmatch(r"\d{1,3}(\.\d{1,3}){3}", lan_address())
+
+    def fail(name):
+        raise socket.gaierror("no name")
+
+    monkeypatch.setattr(serve.socket, "gethostbyname", fail)
+    assert lan_address() == "127.0.0.1"
+    monkeypatch.setattr(serve.socket, "gethostbyname", lambda name: "127.0.1.1")
+    assert lan_address() == "127.0.0.1"
+
+
+def test_qr_text_is_a_full_qr_code():
+    text = qr_text("http://192.168.1.23:8000/")
+    lines = text.splitlines()
+    # a full QR code is at least 21 modules and a 4-module border: 29 rows, two per line;
+    # a Micro QR code, which phones ignore, would be smaller
+    assert len(lines) >= 15
+    assert len({len(line) for line in lines}) == 1
+    assert set(text) <= set(" \u2580\u2584\u2588\n")
+    assert qr_text("http://192.168.1.24:8000/") != text
+    # short enough for a Micro QR code, which would be 15 modules and 8 of border
+    assert len(qr_text("http://a/").splitlines()) >= 15
