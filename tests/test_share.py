@@ -259,3 +259,11 @@ def test_layers_reach_share(tmp_path, speech_cache):
                    layers)
     titles = [c[2] for c in id3_chapters(result.built[0].path)]
     assert "Reach" not in titles and "Side Bend" in titles
+
+
+def test_serve_cli_refuses_a_missing_folder_and_a_busy_port(tmp_path, run, served):
+    missing = run("serve", tmp_path / "nothing")
+    assert missing.exit_code == 2 and "nothing" in missing.output
+    assert missing.output.count("\n") == 1
+    busy = run("serve", tmp_path, "--port", served.rsplit(":", 1)[1].strip("/"))
+    assert busy.exit_code == 1 and "--port" in busy.output

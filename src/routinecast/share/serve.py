@@ -134,9 +134,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     server: _ShareServer
     protocol_version = "HTTP/1.1"  # keep-alive: a seeking player asks for many ranges
-    server_version = "routinecast"
-    sys_version = ""
     timeout = 60  # a phone that stalls or vanishes gives its thread back
+
+    def version_string(self) -> str:
+        return "routinecast"
 
     def handle(self) -> None:
         """Handle the connection's requests; a client that hangs up or stalls mid-transfer
