@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -52,13 +53,34 @@ def write_routine(tmp_path):
     return write
 
 
+@dataclass(frozen=True)
+class Ran:
+    """What a command printed and how it ended."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        """Everything printed: standard output, then standard error."""
+        return self.stdout + self.stderr
+
+
 @pytest.fixture
 def run():
     """Run the command line in-process, as `routinecast ARGS…`; never a traceback."""
 
     def invoke(*args):
-        result = CliRunner().invoke(cli, [str(a) for a in args], prog_name="routinecast")
-        assert "Traceback" not in result.output
-        return result
+        try:
+            runner = CliRunner(mix_stderr=False)  # click 8.1 (gTTS pins click below 8.2)
+        except TypeError:
+            runner = CliRunner()  # click 8.2 and later keep the two apart anyway
+        result = runner.invoke(cli, [str(a) for a in args], prog_name="routinecast")
+        ran = Ran(result.exit_code, result.stdout, result.stderr)
+        assert "Traceback" not in ran.output
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        return ran
 
     return invoke

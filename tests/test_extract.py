@@ -88,3 +88,18 @@ def test_extract_names_the_file_after_the_mp3(tmp_path, run, speech_cache, monke
     assert result.exit_code == 0
     assert "wrote sections.yaml" in result.output
     assert (tmp_path / "sections.yaml").read_text(encoding="utf-8") == mp3.routine_text
+
+
+def test_cue_sound_files_are_found_from_the_dumped_routine(tmp_path, monkeypatch):
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-loglevel", "error", "-f", "lavfi", "-i",
+                    "sine=frequency=880:duration=0.3", str(tmp_path / "bell.wav")], check=True)
+    (tmp_path / "r.yaml").write_text("title: T\ndefaults: {sounds: {end: bell.wav}}\n"
+                                     "exercises:\n  - {name: A, hold: 2s}\n")
+    monkeypatch.chdir(tmp_path.parent)  # a relative routine path, as on the command line
+    routine = load_routine(f"{tmp_path.name}/r.yaml")
+    elsewhere = tmp_path / "elsewhere" / "r.yaml"
+    elsewhere.parent.mkdir()
+    elsewhere.write_text(dump_routine(routine), encoding="utf-8")
+    again = load_routine(elsewhere)
+    assert again.defaults.sounds.end == str(tmp_path / "bell.wav")
+    assert replace(again, path=routine.path) == routine

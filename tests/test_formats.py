@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from routinecast.builder import BuildSettings, build
+from routinecast.errors import InputError
 from routinecast.ffmpeg import decode_pcm, probe_chapters
 from routinecast.render import sample_index
 from routinecast.tagging import read_tags
@@ -68,6 +69,17 @@ def test_split_rebuild_replaces_the_folder_whole(split, speech_cache):
           BuildSettings(cache_dir=speech_cache, split=True))
     assert not (folder / "99-stale.mp3").exists()
     assert not [p for p in split.path.parent.iterdir() if p.name.startswith(".")]
+
+
+def test_split_refuses_to_replace_a_folder_of_other_files(tmp_path, speech_cache):
+    mine = tmp_path / "small" / "notes.txt"
+    mine.parent.mkdir()
+    mine.write_text("mine")
+    with pytest.raises(InputError, match="holds files routinecast did not write"):
+        build([FIXTURES / "small.yaml"], tmp_path, BuildSettings(cache_dir=speech_cache,
+                                                                 split=True))
+    assert mine.read_text() == "mine"
+    assert not (tmp_path / "small.m3u8").exists()
 
 
 def test_m4b_has_the_chapters_and_cover(tmp_path, speech_cache):

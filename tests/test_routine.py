@@ -108,6 +108,8 @@ def test_json_errors_name_the_line(write_routine):
     ("title: T\nexercises:\n  - name: A\n    id: x\n  - name: B\n    id: x\n", 6,
      'exercises[1].id: duplicate id "x" (also used by the exercise at line 4)'),
     ("title: T\nexercises: []\n", 2, "exercises: is an empty list"),
+    ('title: "Ring \\a bell"\nexercises:\n  - name: A\n', 1,
+     "title: contains the control character U+0007; delete it"),
     ("title: T\n", 1, "needs `exercises` (a list) or `sections`"),
     ("exercises:\n  - name: A\n", 1, "`title` is required"),
     ("title: T\nexercises:\n  - hold: 3s\n", 3, "exercises[0]: `name` is required"),

@@ -22,7 +22,7 @@ class Counting:
     def __init__(self, engine):
         self.engine, self.said = engine, []
         self.name, self.voice_id, self.speed = engine.name, engine.voice_id, engine.speed
-        self.sample_rate = engine.sample_rate
+        self.sample_rate, self.concurrency = engine.sample_rate, engine.concurrency
 
     def synthesize(self, text):
         self.said.append(text)

@@ -5,20 +5,21 @@ routine file → Routine → speech clips → Plan → PCM stream → MP3 (temp 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
-from urllib.parse import quote
 
 import numpy as np
 
 from . import __version__
 from .cover import make_cover
 from .dump import dump_routine
-from .errors import InputError, OutputError, OverrideError, RoutineError, TaggingError
+from .errors import (EngineUnavailable, InputError, OutputError, OverrideError, RoutineError,
+                     TaggingError)
 from .files import replacing, replacing_folder, write_text_atomic
 from .ffmpeg import BookChapter, encode_m4b, encode_mp3, exact_length_ms
-from .models import Plan, Routine
+from .models import Plan, Routine, Voice
 from .overrides import Customised, Overrides, customise
 from .plan import lengthen, make_plan, spoken_texts
 from .render import sample_index, total_samples
@@ -56,6 +57,9 @@ class BuildSettings:
     split: bool = False
     """One MP3 per chapter in a folder, with an `.m3u8` playlist beside it, instead of one
     MP3."""
+    fallback: str | None = None
+    """Engine to speak with when the routine's cannot be used here (no network, not
+    installed); None: such a build fails."""
 
     def cache(self) -> ClipCache:
         return ClipCache(self.cache_dir or default_cache_dir())
@@ -92,16 +96,33 @@ class Built:
     routine: Routine
     """The routine as built (overrides applied)."""
     routine_text: str
-    """That routine as a routine file, as the MP3 carries it."""
+    """That routine as a routine file, as an MP3 carries it."""
 
 
 def prepare(routine: Routine, settings: BuildSettings = BuildSettings(),
-            progress: Progress | None = None) -> Prepared:
-    """Synthesise (or take from the cache) everything `routine` says, then plan it."""
-    engine = open_engine(routine.voice, routine.language)
+            progress: Progress | None = None,
+            on_note: Callable[[str], None] | None = None) -> Prepared:
+    """Synthesise (or take from the cache) everything `routine` says, then plan it.
+
+    When the routine's engine cannot be used here and `settings.fallback` names another,
+    the whole routine is spoken by that one (said through `on_note`), and the prepared
+    routine names it."""
     report = (lambda done, total: progress("synthesising", done, total)) if progress else None
-    clips = synthesize_all(spoken_texts(routine), engine, settings.cache(), settings.sample_rate,
-                           report)
+
+    def speak(routine: Routine) -> dict[str, np.ndarray]:
+        return synthesize_all(spoken_texts(routine), open_engine(routine.voice, routine.language),
+                              settings.cache(), settings.sample_rate, report)
+
+    try:
+        clips = speak(routine)
+    except EngineUnavailable as exc:
+        if not settings.fallback or settings.fallback == routine.voice.engine:
+            raise
+        if on_note:
+            on_note(f"{exc.message}; speaking {Path(routine.path).name} with "
+                    f"{settings.fallback} instead (--fallback)")
+        routine = replace(routine, voice=_fallback_voice(routine, settings.fallback))
+        clips = speak(routine)
     rate = settings.sample_rate
     sounds = cue_sounds(routine, rate)
     plan = make_plan(routine, lambda text: -(-len(clips[text]) * 1000 // rate),
@@ -111,6 +132,8 @@ def prepare(routine: Routine, settings: BuildSettings = BuildSettings(),
 
 
 FORMATS = ("mp3", "m4b")
+GENRE = "Health & Fitness"
+"""The genre of what routinecast makes, for audiobook tags and podcast feeds."""
 PLAYLIST_SUFFIX = ".m3u8"
 
 
@@ -148,6 +171,14 @@ def cover_for(plan: Plan) -> bytes:
     return make_cover(plan.title, f"{chapters} chapters · {round(plan.duration_ms / 60_000)} min")
 
 
+def _calibrated(prepared: Prepared, settings: BuildSettings) -> tuple[Track, int]:
+    """The track levelled to the settings' target, and its length in samples."""
+    track = Track(prepared.plan, prepared.clips, prepared.sounds, settings.sample_rate,
+                  settings.sound)
+    track.calibrate(settings.bitrate)
+    return track, total_samples(prepared.plan, settings.sample_rate)
+
+
 def write_mp3(prepared: Prepared, path: Path, settings: BuildSettings = BuildSettings(),
               progress: Progress | None = None, routine_text: str | None = None,
               cover: bytes | None = None) -> Built:
@@ -156,15 +187,11 @@ def write_mp3(prepared: Prepared, path: Path, settings: BuildSettings = BuildSet
     The MP3 carries `routine_text` (default: the routine as a file, without comment) and
     the PNG `cover` (default: `cover_for` its plan)."""
     path = Path(path)
-    rate = settings.sample_rate
-    total = total_samples(prepared.plan, rate)
-    report = (lambda done: progress("encoding", done, total)) if progress else None
-
     routine_text = routine_text or dump_routine(prepared.routine)
-    track = Track(prepared.plan, prepared.clips, prepared.sounds, rate, settings.sound)
-    track.calibrate(settings.bitrate)
+    track, total = _calibrated(prepared, settings)
+    report = (lambda done: progress("encoding", done, total)) if progress else None
     with replacing(path) as temp:
-        encode_mp3(track.blocks(), temp, rate, settings.bitrate, total, report,
+        encode_mp3(track.blocks(), temp, settings.sample_rate, settings.bitrate, total, report,
                    name=path.name, channels=track.channels)
         write_tags(temp, prepared.routine, prepared.plan, f"routinecast {__version__}",
                    routine_text, cover or cover_for(prepared.plan))
@@ -175,15 +202,13 @@ def write_m4b(prepared: Prepared, path: Path, settings: BuildSettings = BuildSet
               progress: Progress | None = None, routine_text: str | None = None,
               cover: bytes | None = None) -> Built:
     """Like `write_mp3`, as an AAC audiobook whose chapters are the plan's (flat, as players
-    list them). Audiobook files have no place for the routine: `routine_text` is not kept."""
+    list them). An audiobook has no place for the routine: it does not carry `routine_text`."""
     path = Path(path)
     plan, routine = prepared.plan, prepared.routine
-    total = total_samples(plan, settings.sample_rate)
+    track, total = _calibrated(prepared, settings)
     report = (lambda done: progress("encoding", done, total)) if progress else None
-    track = Track(plan, prepared.clips, prepared.sounds, settings.sample_rate, settings.sound)
-    track.calibrate(settings.bitrate)
     chapters = [BookChapter(c.start_ms, c.end_ms, c.title) for c in plan.leaf_chapters()]
-    tags = {"title": routine.title, "album": routine.title, "genre": "Health & Fitness"}
+    tags = {"title": routine.title, "album": routine.title, "genre": GENRE}
     if routine.author:
         tags["artist"] = routine.author
     if routine.description:
@@ -194,21 +219,32 @@ def write_m4b(prepared: Prepared, path: Path, settings: BuildSettings = BuildSet
     return Built(path, plan, track.measured, routine, routine_text or dump_routine(routine))
 
 
+def split_folder(playlist: Path) -> Path:
+    """Where the parts of `OUTPUT/NAME.m3u8` go: `OUTPUT/NAME/`, the name made safe to
+    write in a playlist as it is."""
+    return playlist.parent / (slugify(playlist.stem) or "parts")
+
+
+_PART = re.compile(r"\d{2,}-[a-z0-9-]*\.mp3")
+
+
 def write_split(prepared: Prepared, path: Path, settings: BuildSettings = BuildSettings(),
                 progress: Progress | None = None, routine_text: str | None = None,
                 cover: bytes | None = None) -> Built:
-    """One MP3 per chapter in a folder beside the playlist `path` (`NAME.m3u8` → `NAME/`),
-    each tagged with its chapter's title, track number, the cover and the routine; the
-    playlist lists them by relative path. The folder is replaced whole, once complete."""
+    """One MP3 per chapter in `split_folder(path)`, each tagged with its chapter's title,
+    track number, the cover and the routine, listed by relative path in the playlist `path`.
+    The folder is replaced whole, once complete; a folder holding anything but parts is
+    refused rather than replaced."""
     path = Path(path)
     plan, routine, rate = prepared.plan, prepared.routine, settings.sample_rate
+    folder = split_folder(path)
+    if folder.is_dir() and any(not _PART.fullmatch(p.name) for p in folder.iterdir()):
+        raise InputError(f"{folder} holds files routinecast did not write; move them away "
+                         "or give another -o")
     routine_text = routine_text or dump_routine(routine)
     cover = cover or cover_for(plan)
-    total = total_samples(plan, rate)
-    track = Track(plan, prepared.clips, prepared.sounds, rate, settings.sound)
-    track.calibrate(settings.bitrate)
+    track, total = _calibrated(prepared, settings)
     chapters = plan.leaf_chapters()
-    folder = path.with_suffix("")
     blocks = _Cutter(track.blocks())
     done = 0
     lines = ["#EXTM3U", f"#PLAYLIST:{_one_line(routine.title)}"]
@@ -224,7 +260,7 @@ def write_split(prepared: Prepared, path: Path, settings: BuildSettings = BuildS
                        routine_text, cover, title=chapter.title, track=(number, len(chapters)))
             done += length
             lines += [f"#EXTINF:{round((chapter.end_ms - chapter.start_ms) / 1000)},"
-                      f"{_one_line(chapter.title)}", f"{quote(folder.name)}/{name}"]
+                      f"{_one_line(chapter.title)}", f"{folder.name}/{name}"]
     write_text_atomic(path, "\n".join(lines) + "\n")
     return Built(path, plan, track.measured, routine, routine_text)
 
@@ -252,16 +288,27 @@ class _Cutter:
             yield piece
 
 
-def load_all(paths: Iterable[str | Path], layers: Sequence[Overrides] = ()) -> list[Customised]:
-    """Load and validate every routine, apply the overrides and check the voice, before
-    anything is built, so that a mistake in any of them writes nothing."""
+def _fallback_voice(routine: Routine, engine: str) -> Voice:
+    return Voice(engine=engine, speed=routine.voice.speed)
+
+
+def load_all(paths: Iterable[str | Path], layers: Sequence[Overrides] = (),
+             fallback: str | None = None) -> list[Customised]:
+    """Load and validate every routine, apply the overrides and check the voice (or the
+    `fallback` engine, when the voice's cannot be used here), before anything is built, so
+    that a mistake in any of them writes nothing."""
     loaded = []
     for path in paths:
         customised = customise(load_routine(path), layers)
         routine = customised.routine
         cue_sounds(routine, CHECK_RATE)  # a sound file that cannot be used fails here
         try:
-            open_engine(routine.voice, routine.language)
+            try:
+                open_engine(routine.voice, routine.language)
+            except EngineUnavailable:
+                if not fallback or fallback == routine.voice.engine:
+                    raise
+                open_engine(_fallback_voice(routine, fallback), routine.language)
         except InputError as exc:
             # blame the override that chose the voice, if one did, else the routine file
             for layer in reversed(layers):
@@ -284,7 +331,7 @@ def build(paths: Sequence[str | Path], output: str | Path = "output",
     """Build each routine file, customised by `layers`, into `output` (a folder, or an `.mp3`
     file name for a single routine); see `output_path`. Notes about profile settings that do
     not apply go to `on_note`. Each MP3 gets `cover`, or by default a cover of its own."""
-    loaded = load_all(paths, layers)
+    loaded = load_all(paths, layers, settings.fallback)
     if settings.sound.music:
         check_music(playlist(settings.sound.music), settings.sample_rate)
     if settings.split and settings.format != "mp3":
@@ -311,8 +358,9 @@ def build(paths: Sequence[str | Path], output: str | Path = "output",
     for customised, target in zip(loaded, targets):
         write = write_split if settings.split else write_m4b if settings.format == "m4b" \
             else write_mp3
-        result = write(prepare(customised.routine, settings, progress), target, settings,
-                       progress, resolved_text(customised), cover)
+        prepared = prepare(customised.routine, settings, progress, on_note)
+        result = write(prepared, target, settings, progress,
+                       resolved_text(replace(customised, routine=prepared.routine)), cover)
         if on_built:
             on_built(result)
         built.append(result)

@@ -18,12 +18,15 @@ from .models import COUNTDOWN_STYLES, HALFWAY_STYLES, REMIND_SAYS
 from .overrides import command_line, load_profile, write_profile_example
 from .plan import format_table, plan_to_json
 from .routine import MAX_COUNTDOWN, SPEED_RANGE
-from .share import FEED_NAME, share
-from .share.feed import served_feed
+from .share import share
+from .share.feed import FEED_NAME, served_feed
 from .share.serve import lan_address, make_server, qr_text
+from .tts import ENGINES, list_voices
 from .sound import LOUDNESS_RANGE, SoundSettings
 
 EXIT_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED = 2, 1, 130
+_NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())
+"""Raised for a bare group by click 8.2 and later; click 8.1 prints the help itself."""
 
 
 class _Group(click.Group):
@@ -32,7 +35,7 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
-        except click.exceptions.NoArgsIsHelpError as exc:
+        except _NO_ARGS_IS_HELP as exc:
             click.echo(exc.ctx.get_help())
             ctx.exit(0)
         except click.UsageError as exc:
@@ -175,6 +178,9 @@ _SOUND_OPTIONS = (
                  metavar="DB", help="How far the music dips under speech and cue sounds."),
     click.option("--stereo/--mono", default=None,
                  help="Channels [default: stereo with --music, else mono]."),
+    click.option("--fallback", type=click.Choice(ENGINES), metavar="ENGINE",
+                 help="Engine to continue with if the routine's cannot be used here "
+                      "(no network, not installed), e.g. --engine gtts --fallback piper."),
 )
 
 
@@ -192,8 +198,9 @@ def _build_settings(options: dict) -> BuildSettings:
                           music=tuple(options.pop("music")),
                           music_level_lu=options.pop("music_level"),
                           duck_db=options.pop("duck"), stereo=options.pop("stereo"))
-    return _settings(options.pop("cache_dir"), options.pop("bitrate"),
-                     int(options.pop("sample_rate")), sound)
+    return replace(_settings(options.pop("cache_dir"), options.pop("bitrate"),
+                             int(options.pop("sample_rate")), sound),
+                   fallback=options.pop("fallback"))
 
 
 def _reporter(progress: "_Progress", quiet: bool):
@@ -366,3 +373,26 @@ def extract_command(mp3, output, force) -> None:
     output = output or Path(f"{mp3.stem}.yaml")
     write_text_atomic(output, text, overwrite=force, make_folder=False)
     click.echo(f"wrote {output}; edit it, then: routinecast build {output}")
+
+
+@cli.command("voices")
+@click.option("--engine", type=click.Choice(ENGINES), help="Only this engine's voices.")
+@click.option("--language", metavar="CODE", help="Only voices that speak this language.")
+@click.option("--offline", is_flag=True, help="Do not check whether Google can be reached.")
+def voices_command(engine, language, offline) -> None:
+    """List the speech engines, their voices and languages, and whether each can be used
+    on this machine right now."""
+    family = language.replace("_", "-").split("-")[0].lower() if language else None
+    rows = [voice for voice in list_voices(check_network=not offline)
+            if (engine is None or voice.engine == engine)
+            and (family is None or not voice.languages or any(
+                code.replace("_", "-").split("-")[0].lower() == family
+                for code in voice.languages))]
+    width = max((len(voice.voice) for voice in rows), default=5)
+    for voice in rows:
+        codes = " ".join(voice.languages)
+        if len(codes) > 40:
+            codes = f"{codes[:37].rsplit(' ', 1)[0]} … ({len(voice.languages)} languages)"
+        click.echo(f"{voice.engine:<7} {voice.voice:<{width}}  {codes or '-':<44} "
+                   f"{voice.note}; usable: {voice.usable}")
+    click.echo("use one with: routinecast build ROUTINE --engine ENGINE --voice VOICE")

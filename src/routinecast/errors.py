@@ -45,6 +45,11 @@ class VoiceError(RoutinecastError):
     """A text-to-speech engine or voice cannot be used or failed."""
 
 
+class EngineUnavailable(VoiceError):
+    """An engine cannot be used on this machine right now (not installed, no network), so a
+    `--fallback` engine may take over."""
+
+
 class AudioError(RoutinecastError):
     """ffmpeg is missing or failed to encode or decode."""
 

@@ -59,16 +59,21 @@ def replacing_folder(path: str | Path) -> Iterator[Path]:
     except OSError as exc:
         raise OutputError(f"cannot write to {path.parent} ({exc.strerror})") from None
     old = path.parent / f"{temp.name[:-len('.part')]}.old"
+    moved = False
     try:
         yield temp
         if path.is_dir() and not path.is_symlink():
             os.replace(path, old)
+            moved = True
         elif path.exists() or path.is_symlink():
             raise OutputError(f"{path} exists and is not a folder; move it away first")
         os.replace(temp, path)
+        moved = False
     except OSError as exc:
         raise OutputError(f"cannot write {path} ({exc.strerror})") from None
     finally:
+        if moved:  # the new folder could not take its place: the old one goes back
+            os.replace(old, path)
         shutil.rmtree(temp, ignore_errors=True)
         shutil.rmtree(old, ignore_errors=True)
 

@@ -293,6 +293,11 @@ class _Validator:
                 raise self.fail(line, where, "contains an invalid character") from None
         if not text:
             raise self.fail(line, where, "is empty")
+        control = next((c for c in text if unicodedata.category(c) == "Cc"
+                        or c in "\ufffe\uffff"), None)
+        if control:  # no voice can say it, and no feed or page may contain it
+            raise self.fail(line, where, f"contains the control character "
+                            f"U+{ord(control):04X}; delete it")
         if len(text) > MAX_TEXT_CHARS:
             raise self.fail(line, where, f"is {len(text)} characters long; "
                             f"the limit is {MAX_TEXT_CHARS} (split it into several)")
@@ -494,7 +499,7 @@ class _Validator:
             if not file.is_file():
                 raise self.fail(line, where, f'"{value}" is not a file (looked for {file}); '
                                 "give on, off, or an audio file's path")
-            chosen[name] = str(file)
+            chosen[name] = str(file.resolve())  # the routine may be dumped somewhere else
         return Sounds(**chosen)
 
     def sections(self, value: Any, line: int | None, defaults: Defaults) -> tuple[Section, ...]:

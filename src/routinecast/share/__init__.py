@@ -11,22 +11,23 @@ and the routine files, which `serve` (or any web server, or a file manager) hand
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable, Sequence
 
-from ..builder import Built, BuildSettings, Progress, build
+from ..builder import Built, BuildSettings, Progress, build, load_all, output_path
 from ..cover import make_cover
 from ..errors import InputError, OutputError
-from ..files import write_text_atomic, replacing
-from ..overrides import Overrides
-from ..routine import load_routine
+from ..overrides import Customised, Overrides
 from .chapters import chapters_json, chapters_vtt
-from .feed import Channel, Episode, make_feed
+from .feed import FEED_NAME, Channel, Episode, make_feed
 from .page import Card, make_page
 
-PAGE_NAME, FEED_NAME, COVER_NAME = "index.html", "feed.xml", "cover.png"
+PAGE_NAME, COVER_NAME = "index.html", "cover.png"
 
 
 @dataclass(frozen=True)
@@ -51,55 +52,83 @@ def share(paths: Sequence[str | Path], output: str | Path, settings: BuildSettin
     """Build `paths` (customised by `layers`) into the folder `output` with everything a
     listener needs: see the module's docstring. `title` and `description` name the session
     (default: the routine's own for one routine). Links in the feed are relative unless
-    `base_url`, the folder's address on the web, is given."""
+    `base_url`, the folder's address on the web, is given.
+
+    Everything is made in a hidden folder inside `output` first and moved into place at the
+    end, the page and the feed last, so a failed share leaves the previous one as it was."""
     folder = Path(output)
     if folder.suffix.lower() in (".mp3", ".html", ".xml"):
         raise InputError(f"{folder} looks like a file; give share a folder")
     if base_url is not None and not base_url.startswith(("http://", "https://")):
         raise InputError(f"--base-url {base_url}: give the folder's full address, "
                          "starting with http:// or https://")
-    routines = [load_routine(path) for path in paths]
-    _refuse_overwriting_sources(paths, folder, routines)
+    settings = replace(settings, format="mp3", split=False)  # the page and feed play MP3s
+    loaded = load_all(paths, layers, settings.fallback)
+    for customised in loaded:
+        _check_names(customised, folder)
+    routines = [customised.routine for customised in loaded]
     if title is None:
         title = routines[0].title if len(routines) == 1 else f"{len(routines)} routines"
     if description is None:
         description = (routines[0].description or "" if len(routines) == 1
                        else "; ".join(routine.title for routine in routines))
     cover = make_cover(title, description if len(description) < 80 else "")
-    built = build(paths, folder, settings, layers, progress, on_built, on_note, cover)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=folder, prefix=".share-", suffix=".part"))
+    except OSError as exc:
+        raise OutputError(f"cannot write to {folder} ({exc.strerror})") from None
+    try:
+        report = (lambda built: on_built(replace(built, path=folder / built.path.name))) \
+            if on_built else None
+        built = build(paths, staging, settings, layers, progress, report, on_note, cover)
+        names = _write_session(staging, built, title, description, cover, base_url,
+                               published=max(Path(path).stat().st_mtime for path in paths))
+        for name in names:  # in order: the page and the feed, which list the rest, come last
+            os.replace(staging / name, folder / name)
+    except OSError as exc:
+        raise OutputError(f"cannot write to {folder} ({exc.strerror})") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return Shared(folder, folder / PAGE_NAME, folder / FEED_NAME,
+                  tuple(replace(b, path=folder / b.path.name) for b in built))
 
-    with replacing(folder / COVER_NAME) as temp:
-        temp.write_bytes(cover)
+
+def _write_session(staging: Path, built: list[Built], title: str, description: str,
+                   cover: bytes, base_url: str | None, published: float) -> list[str]:
+    """Write the cover, each routine's chapter and routine files, the feed and the page into
+    `staging`, beside the MP3s; returns every file's name, the page and feed last."""
+    (staging / COVER_NAME).write_bytes(cover)
+    names = [COVER_NAME]
     cards, episodes = [], []
-    newest = max(Path(path).stat().st_mtime for path in paths)
     # the order the routines were given in is the order to follow: episode numbers, and dates
     # a minute apart so that apps listing newest first still keep them together
-    published = datetime.fromtimestamp(newest // 60 * 60, tz=timezone.utc)
+    newest = datetime.fromtimestamp(published // 60 * 60, tz=timezone.utc)
     for number, result in enumerate(built, start=1):
         stem = result.path.stem
-        names = {"audio": result.path.name, "chapters": f"{stem}.chapters.json",
+        files = {"audio": result.path.name, "chapters": f"{stem}.chapters.json",
                  "vtt": f"{stem}.vtt", "routine": f"{stem}.yaml"}
-        write_text_atomic(folder / names["chapters"],
-                          chapters_json(result.plan, result.routine, names["audio"]))
-        write_text_atomic(folder / names["vtt"], chapters_vtt(result.plan))
-        write_text_atomic(folder / names["routine"], result.routine_text)
-        cards.append(Card(result.routine, result.plan, names["audio"], names["routine"],
-                          names["chapters"], names["vtt"]))
+        (staging / files["chapters"]).write_text(
+            chapters_json(result.plan, result.routine, files["audio"]), encoding="utf-8")
+        (staging / files["vtt"]).write_text(chapters_vtt(result.plan), encoding="utf-8")
+        (staging / files["routine"]).write_text(result.routine_text, encoding="utf-8")
+        names.extend(files.values())
+        cards.append(Card(result.routine, result.plan, files["audio"], files["routine"],
+                          files["chapters"], files["vtt"]))
         episodes.append(Episode(
             title=result.routine.title,
             description=result.routine.description or _summary(result),
-            audio_name=names["audio"], audio_bytes=result.path.stat().st_size,
-            duration_ms=result.plan.duration_ms, chapters_name=names["chapters"],
-            published=published - timedelta(minutes=number - 1), number=number))
+            audio_name=files["audio"], audio_bytes=result.path.stat().st_size,
+            duration_ms=result.plan.duration_ms, chapters_name=files["chapters"],
+            published=newest - timedelta(minutes=number - 1), number=number))
     authors = list(dict.fromkeys(r.routine.author for r in built if r.routine.author))
     channel = Channel(title=title, description=description or title,
                       language=built[0].routine.language, author=", ".join(authors) or title,
                       cover_name=COVER_NAME, page_name=PAGE_NAME)
-    with replacing(folder / FEED_NAME) as temp:
-        temp.write_bytes(make_feed(channel, episodes, base_url))
-    write_text_atomic(folder / PAGE_NAME, make_page(title, description, cards, FEED_NAME,
-                                                    COVER_NAME))
-    return Shared(folder, folder / PAGE_NAME, folder / FEED_NAME, tuple(built))
+    (staging / FEED_NAME).write_bytes(make_feed(channel, episodes, base_url))
+    (staging / PAGE_NAME).write_text(make_page(title, description, cards, FEED_NAME,
+                                               COVER_NAME), encoding="utf-8")
+    return [*names, FEED_NAME, PAGE_NAME]
 
 
 def _summary(built: Built) -> str:
@@ -107,10 +136,22 @@ def _summary(built: Built) -> str:
     return "Chapters: " + ", ".join(chapter.title for chapter in built.plan.leaf_chapters())
 
 
-def _refuse_overwriting_sources(paths: Sequence[str | Path], folder: Path, routines) -> None:
-    """Sharing into the folder a routine lives in would replace it with its resolved copy."""
-    for path, routine in zip(paths, routines):
-        copy = folder / f"{Path(path).stem}.yaml"
-        if copy.exists() and copy.resolve() == Path(path).resolve():
-            raise OutputError(f"sharing into {folder} would overwrite the routine {path}; "
-                              "give another folder")
+def _check_names(customised: Customised, folder: Path) -> None:
+    """Refuse names `serve` would hide, and replacing a routine file routinecast did not
+    write (such as the routine being shared, when sharing into its own folder)."""
+    stem = output_path(customised, folder).stem
+    if stem.startswith("."):
+        raise InputError(f"{customised.routine.path}: shared files would be named {stem}.*, "
+                         "hidden from web servers; rename the routine file")
+    copy = folder / f"{stem}.yaml"
+    if copy.exists() and not _written_by_us(copy):
+        raise InputError(f"sharing into {folder} would overwrite {copy}, which routinecast "
+                         "did not write; give another folder")
+
+
+def _written_by_us(path: Path) -> bool:
+    try:
+        with path.open(encoding="utf-8") as file:
+            return "as built by routinecast" in file.readline()
+    except (OSError, UnicodeDecodeError):
+        return False

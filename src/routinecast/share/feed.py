@@ -15,12 +15,14 @@ from datetime import datetime
 from email.utils import format_datetime
 from urllib.parse import quote, urljoin
 
+from ..builder import GENRE
 from .chapters import JSON_CHAPTERS_TYPE
 
 ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 PODCAST = "https://podcastindex.org/namespace/1.0"
 ATOM = "http://www.w3.org/2005/Atom"
-CATEGORY = "Health & Fitness"
+FEED_NAME = "feed.xml"
+"""What a share folder's feed is called; `serve` rewrites the links of files so named."""
 _NAMESPACES = {"itunes": ITUNES, "podcast": PODCAST, "atom": ATOM}
 for _prefix, _uri in _NAMESPACES.items():
     ET.register_namespace(_prefix, _uri)
@@ -83,7 +85,7 @@ def make_feed(channel: Channel, episodes: list[Episode], base_url: str | None = 
     _text(image, "url", channel.cover_name)
     _text(image, "title", channel.title)
     _text(image, "link", channel.page_name)
-    ET.SubElement(feed, f"{{{ITUNES}}}category", {"text": CATEGORY})
+    ET.SubElement(feed, f"{{{ITUNES}}}category", {"text": GENRE})
     _text(feed, f"{{{ITUNES}}}explicit", "false")
     for episode in episodes:
         item = ET.SubElement(feed, "item")
@@ -132,21 +134,22 @@ def with_base_url(xml: bytes, base_url: str) -> bytes:
             else:
                 element.text = urljoin(base_url, element.text or "")
     feed = rss.find("channel")
-    assert feed is not None
+    if feed is None:
+        raise ValueError("the feed has no channel")
     for old in feed.findall(f"{{{ATOM}}}link"):
         feed.remove(old)
-    feed.insert(0, ET.Element(f"{{{ATOM}}}link", {"href": urljoin(base_url, "feed.xml"),
+    feed.insert(0, ET.Element(f"{{{ATOM}}}link", {"href": urljoin(base_url, FEED_NAME),
                                                   "rel": "self",
                                                   "type": "application/rss+xml"}))
     return ET.tostring(rss, encoding="utf-8", xml_declaration=True)
 
 
-def served_feed(_name: str, xml: bytes, base_url: str) -> bytes | None:
+def served_feed(_path: str, xml: bytes, base_url: str) -> bytes | None:
     """For `serve`: the feed with absolute links for the address it was fetched from; None
     (serve the file as it is) for a `feed.xml` that is not a feed we can read."""
     try:
         return with_base_url(xml, base_url)
-    except ET.ParseError:
+    except (ET.ParseError, ValueError):
         return None
 
 

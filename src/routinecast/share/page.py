@@ -88,7 +88,7 @@ def _card(card: Card, number: int) -> str:
     details_html = "".join(f"<dt>{name}</dt><dd>{value}</dd>" for name, value in details)
     description = f"<p>{escape(routine.description)}</p>" if routine.description else ""
     notes = {ex.id: ex.notes for ex in routine.exercises if ex.notes}
-    return f"""<article class="card" id="{escape(card.audio_name)}" data-duration="{plan.duration_ms}">
+    return f"""<article class="card" id="{escape(quote(card.audio_name))}" data-duration="{plan.duration_ms}">
 <h2><span class="number">{number}</span> {escape(routine.title)}</h2>
 <p class="facts">{" · ".join(facts)}</p>
 {description}

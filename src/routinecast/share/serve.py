@@ -25,6 +25,7 @@ from urllib.parse import quote, unquote
 import segno
 
 from ..errors import InputError, OutputError
+from .feed import FEED_NAME
 
 Transform = Callable[[str, bytes, str], bytes | None]
 Log = Callable[[str], None]
@@ -41,7 +42,6 @@ _TYPES = {
     ".png": "image/png",
     ".svg": "image/svg+xml",
 }
-_FEED = "feed.xml"
 # at most 18 digits, so that int() cannot fail on a header built to be huge
 _RANGE = re.compile(r"bytes=(\d{0,18})-(\d{0,18})")
 # a Host header fit to be pasted into a feed's links; anything else is ignored
@@ -181,7 +181,7 @@ class _Handler(BaseHTTPRequestHandler):
         """Send `file` (or the part of it the Range header asks for) with its headers."""
         info = os.fstat(file.fileno())
         source, size = file, info.st_size
-        if parts[-1] == _FEED and self.server.transform is not None:
+        if parts[-1] == FEED_NAME and self.server.transform is not None:
             data = file.read()
             changed = self.server.transform("/".join(parts), data, self._base_url(parts[:-1]))
             source = io.BytesIO(data if changed is None else changed)
@@ -295,6 +295,6 @@ def _byte_range(header: str, size: int) -> tuple[int, int] | None:
 
 def _content_type(name: str) -> str:
     """The Content-Type for a file called `name`."""
-    if name == _FEED:
+    if name == FEED_NAME:
         return "application/rss+xml; charset=utf-8"
     return _TYPES.get(Path(name).suffix.lower(), "application/octet-stream")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import socket
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 from typing import Callable, Iterable, Protocol
 
 import numpy as np
@@ -11,7 +14,8 @@ from ..ffmpeg import resample
 from ..models import Voice
 from .cache import ClipCache
 
-ENGINES = ("piper",)
+ENGINES = ("piper", "gtts", "espeak")
+GOOGLE_HOST = ("translate.google.com", 443)
 SILENCE_LEVEL = 64
 """Samples at or under this (about -54 dBFS) count as the silence around speech."""
 EDGE_MS = 5
@@ -29,18 +33,97 @@ class Engine(Protocol):
     """Speaking rate asked for."""
     sample_rate: int
     """Rate of the samples `synthesize` returns."""
+    concurrency: int
+    """How many texts may be synthesised at once (network engines wait, local ones compute)."""
 
     def synthesize(self, text: str) -> np.ndarray:
         """`text` spoken, as mono int16 samples at `sample_rate`."""
 
 
 def open_engine(voice: Voice, language: str) -> Engine:
-    """The engine and voice `voice` names, checked to speak `language`."""
+    """The engine and voice `voice` names, checked to speak `language`; an engine or voice
+    that cannot speak it is an error naming the engines that can."""
     if voice.engine == "piper":
-        from .piper import PiperEngine
+        from .piper import PiperEngine as engine
+    elif voice.engine == "gtts":
+        from .google import GttsEngine as engine
+    elif voice.engine == "espeak":
+        from .espeak import EspeakEngine as engine
+    else:
+        raise InputError(f"unknown speech engine `{voice.engine}` "
+                         f"(available: {', '.join(ENGINES)})")
+    try:
+        return engine(voice.name, voice.speed, language)
+    except InputError as exc:
+        if voice.name is None:  # the engine's own choice failed: the language is the problem
+            others = [name for name in speakers_of(language) if name != voice.engine]
+            hint = (f"; {', '.join(others)} can (--engine {others[0]})" if others
+                    else "; no engine here can")
+            raise InputError(exc.message + hint) from None
+        raise
 
-        return PiperEngine(voice.name, voice.speed, language)
-    raise InputError(f"unknown speech engine `{voice.engine}` (available: {', '.join(ENGINES)})")
+
+@dataclass(frozen=True)
+class VoiceInfo:
+    """A voice `routinecast voices` lists."""
+
+    engine: str
+    """Engine name."""
+    voice: str
+    """What `--voice` takes for it."""
+    languages: tuple[str, ...]
+    """The languages it speaks, as codes."""
+    note: str
+    """What else to know of it (an accent)."""
+    usable: str
+    """`yes`, or why it cannot be used on this machine right now."""
+
+
+def speakers_of(language: str) -> list[str]:
+    """The engines with a voice for `language` (installed or not)."""
+    from .espeak import languages as espeak_languages
+    from .google import languages as google_languages
+    from .piper import bundled_language
+
+    family = language.replace("_", "-").split("-")[0].lower()
+
+    def speaks(codes: Iterable[str]) -> bool:
+        return any(code.replace("_", "-").split("-")[0].lower() == family for code in codes)
+
+    return [engine for engine, codes in (
+        ("piper", [bundled_language()]), ("gtts", google_languages()),
+        ("espeak", espeak_languages())) if speaks(codes)]
+
+
+def list_voices(check_network: bool = True) -> list[VoiceInfo]:
+    """Every engine's voices, and whether each can be used now (installed; for gTTS, Google
+    reachable, checked with one connection unless `check_network` is false)."""
+    from . import espeak, google, piper
+
+    voices = [VoiceInfo("piper", piper.BUNDLED_ALIASES[0], (piper.bundled_language(),),
+                        "bundled, the default", piper.usable()),
+              VoiceInfo("piper", "PATH/TO/VOICE.onnx", (), "any piper voice, by path, with "
+                        "its .onnx.json beside it", piper.usable())]
+    online = _reachable(GOOGLE_HOST) if check_network else "not checked"
+    voices.append(VoiceInfo("gtts", "com", tuple(sorted(google.languages())),
+                            "add `slow` for slow reading", online))
+    voices.extend(VoiceInfo("gtts", tld, tuple(codes.split()), f"{accent} accent", online)
+                  for tld, (accent, codes) in google.ACCENTS.items())
+    if espeak.executable():
+        voices.extend(VoiceInfo("espeak", name, (name,), description, "yes")
+                      for name, description in espeak.languages().items())
+    else:
+        voices.append(VoiceInfo("espeak", "-", (), "about 100 languages",
+                                f"no: {espeak.INSTALL}"))
+    return voices
+
+
+def _reachable(address: tuple[str, int]) -> str:
+    try:
+        socket.create_connection(address, timeout=3).close()
+        return "yes"
+    except OSError:
+        return "no: no network (gTTS needs internet access)"
 
 
 def synthesize_all(texts: Iterable[str], engine: Engine, cache: ClipCache, sample_rate: int,
@@ -58,13 +141,24 @@ def synthesize_all(texts: Iterable[str], engine: Engine, cache: ClipCache, sampl
             missing.append((text, key))
         else:
             clips[text] = clip
-    for done, (text, key) in enumerate(missing, start=1):
+
+    def synthesize(text: str, key: str) -> None:
         clip = trim_silence(resample(engine.synthesize(text), engine.sample_rate, sample_rate),
                             sample_rate)
-        cache.put(key, clip, sample_rate)
+        cache.put(key, clip, sample_rate)  # kept even if a later text fails: a retry resumes
         clips[text] = clip
-        if progress:
-            progress(done, len(missing))
+
+    with ThreadPoolExecutor(max_workers=max(1, engine.concurrency)) as pool:
+        pending = {pool.submit(synthesize, text, key) for text, key in missing}
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_EXCEPTION)
+            for future in done:
+                if future.exception() is not None:
+                    for other in pending:
+                        other.cancel()
+                    raise future.exception()
+            if progress:
+                progress(len(missing) - len(pending), len(missing))
     return clips
 
 

@@ -30,6 +30,7 @@ class PiperEngine:
     """Speaks with a piper `.onnx` voice; the model is loaded on first use only."""
 
     name = "piper"
+    concurrency = 1  # onnxruntime already uses every core for one text
 
     def __init__(self, voice: str | None = None, speed: float = 1.0, language: str = "en"):
         if voice is None or voice in BUNDLED_ALIASES:
@@ -93,6 +94,27 @@ class PiperEngine:
             raise VoiceError(f"piper produced no audio for {text[:40]!r}; "
                              "write the text as words")
         return np.concatenate(parts).astype(np.int16)
+
+
+def bundled_language() -> str:
+    """The language code of the bundled voice (`en_US`)."""
+    try:
+        config = json.loads(_bundled_files()[1].read_text(encoding="utf-8"))
+        return str(config["language"]["code"])
+    except (VoiceError, OSError, ValueError, KeyError, TypeError):
+        return "en_US"
+
+
+def usable() -> str:
+    """`yes`, or why the bundled voice cannot be used."""
+    try:
+        _bundled_files()
+        import piper  # noqa: F401
+    except VoiceError as exc:
+        return f"no: {exc.message}"
+    except ImportError:
+        return "no: piper is not installed (pip install piper-tts)"
+    return "yes"
 
 
 def _bundled_or_none() -> Path | None:
