@@ -78,7 +78,8 @@ def test_unknown_engine_is_input_error(run, write_routine):
     path = write_routine("title: T\nvoice: {engine: nosuch}\nexercises:\n  - name: A\n")
     result = run("plan", path)
     assert result.exit_code == 2
-    assert result.output.strip() == f"{path}: unknown speech engine `nosuch` (available: piper, gtts, espeak)"
+    assert result.output.strip() == (f"{path}: unknown speech engine `nosuch` "
+                                     "(available: piper, gtts, espeak)")
     assert run("validate", path).exit_code == 2
 
 

@@ -9,7 +9,7 @@ import time
 import numpy as np
 import pytest
 
-from routinecast.builder import BuildSettings, build
+from routinecast.builder import BuildSettings
 from routinecast.errors import EngineUnavailable, InputError, VoiceError
 from routinecast.models import Voice
 from routinecast.plan import spoken_texts
@@ -80,6 +80,15 @@ def test_gtts_gives_up_on_endless_429_with_a_clear_error(fake_google):
     with pytest.raises(EngineUnavailable, match="429 Too Many Requests.* after 5 tries"):
         engine.synthesize("Breathe out.")
     assert len(fake_google.seen) == google.RETRIES + 1
+
+
+def test_gtts_requests_time_out(fake_google, monkeypatch):
+    monkeypatch.setattr(google, "TIMEOUT_S", (0.2, 0.2))
+    fake_google.delay_s = 1.0  # Google accepts, then never answers in time
+    started = time.monotonic()
+    with pytest.raises(EngineUnavailable, match="gTTS did not answer within 0.2 s"):
+        open_engine(Voice(engine="gtts"), "en").synthesize("Breathe out.")
+    assert time.monotonic() - started < 1.0
 
 
 def test_gtts_never_turns_a_failure_into_silence(fake_google):

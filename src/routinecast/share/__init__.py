@@ -44,8 +44,8 @@ class Shared:
     """The routines built into it, in order."""
 
 
-def share(paths: Sequence[str | Path], output: str | Path, settings: BuildSettings = BuildSettings(),
-          layers: Sequence[Overrides] = (), title: str | None = None,
+def share(paths: Sequence[str | Path], output: str | Path,
+          settings: BuildSettings = BuildSettings(), layers: Sequence[Overrides] = (), title: str | None = None,
           description: str | None = None, base_url: str | None = None,
           progress: Progress | None = None, on_built: Callable[[Built], None] | None = None,
           on_note: Callable[[str], None] | None = None) -> Shared:

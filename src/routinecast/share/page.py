@@ -88,11 +88,13 @@ def _card(card: Card, number: int) -> str:
     details_html = "".join(f"<dt>{name}</dt><dd>{value}</dd>" for name, value in details)
     description = f"<p>{escape(routine.description)}</p>" if routine.description else ""
     notes = {ex.id: ex.notes for ex in routine.exercises if ex.notes}
-    return f"""<article class="card" id="{escape(quote(card.audio_name))}" data-duration="{plan.duration_ms}">
+    anchor = escape(quote(card.audio_name))
+    return f"""<article class="card" id="{anchor}" data-duration="{plan.duration_ms}">
 <h2><span class="number">{number}</span> {escape(routine.title)}</h2>
 <p class="facts">{" · ".join(facts)}</p>
 {description}
-<audio controls preload="metadata" src="{quote(card.audio_name)}" data-chapters="{quote(card.vtt_name)}" data-language="{escape(routine.language)}">
+<audio controls preload="metadata" src="{quote(card.audio_name)}"
+ data-chapters="{quote(card.vtt_name)}" data-language="{escape(routine.language)}">
 <a href="{quote(card.audio_name)}">Download the MP3</a>
 </audio>
 {_timeline(plan)}
@@ -210,7 +212,8 @@ a { color: var(--accent); }
 .facts { color: var(--muted); margin: 4px 0 8px; }
 audio { width: 100%; margin: 8px 0; }
 .timeline { width: 100%; height: 40px; display: block; border-radius: 6px; cursor: pointer; }
-.band0 { fill: var(--band0); } .band1 { fill: var(--band1); } .hold { fill: var(--hold); opacity: .75; }
+.band0 { fill: var(--band0); } .band1 { fill: var(--band1); }
+.hold { fill: var(--hold); opacity: .75; }
 .playhead { stroke: var(--line); stroke-width: 3; vector-effect: non-scaling-stroke; }
 h3 { margin: 16px 0 4px; font-size: 1em; }
 ol { padding-left: 0; list-style: none; margin: 0; }

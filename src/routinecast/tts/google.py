@@ -94,7 +94,7 @@ class GttsEngine:
             except gTTSError as exc:
                 response = getattr(exc, "rsp", None)
                 if response is None:  # no answer at all: no network, DNS, refused, timeout
-                    raise EngineUnavailable(OFFLINE) from None
+                    raise EngineUnavailable(_unanswered(exc)) from None
                 status = response.status_code
                 if (status == 429 or status >= 500) and attempt < RETRIES:
                     time.sleep(_wait(attempt, response.headers.get("Retry-After")))
@@ -113,6 +113,16 @@ class GttsEngine:
                 raise VoiceError(f"gTTS returned no audio for {text[:40]!r} (Google may have "
                                  "changed its service; try again later or use --engine piper)")
             return buffer.getvalue()
+
+
+def _unanswered(exc: Exception) -> str:
+    """Why a request got no answer, as one line; gTTS keeps the cause on `__context__`."""
+    from requests.exceptions import Timeout
+
+    if isinstance(exc.__context__, Timeout):
+        return (f"gTTS did not answer within {TIMEOUT_S[1]:g} s; try again later, or use "
+                "--engine piper for the offline voice")
+    return OFFLINE
 
 
 def _wait(attempt: int, retry_after: str | None) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 
@@ -109,10 +110,9 @@ def usable() -> str:
     """`yes`, or why the bundled voice cannot be used."""
     try:
         _bundled_files()
-        import piper  # noqa: F401
     except VoiceError as exc:
         return f"no: {exc.message}"
-    except ImportError:
+    if importlib.util.find_spec("piper") is None:
         return "no: piper is not installed (pip install piper-tts)"
     return "yes"
 
