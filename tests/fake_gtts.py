@@ -53,8 +53,11 @@ class Request:
     host: str
     """The Google host it was meant for (`translate.google.co.uk`)."""
     text: str
+    """What gTTS asked to be said."""
     lang: str
+    """In which language."""
     slow: bool
+    """Whether gTTS asked for slow reading."""
 
 
 @dataclass
@@ -66,6 +69,8 @@ class FakeGoogle:
     seen: list[Request] = field(default_factory=list)
     delay_s: float = 0.0
     """How long each answer takes, so that concurrent requests overlap."""
+    retry_after: str | None = None
+    """A Retry-After header sent with every error answer."""
     most_at_once: int = 0
     """The most requests that were in flight together."""
 
@@ -94,6 +99,8 @@ class FakeGoogle:
                     fake.in_flight -= 1
                 out = batchexecute_body(fake.mp3) if status == 200 else b"<html>error</html>"
                 self.send_response(status)
+                if status != 200 and fake.retry_after:
+                    self.send_header("Retry-After", fake.retry_after)
                 self.send_header("Content-Type", "application/json; charset=utf-8")
                 self.send_header("Content-Length", str(len(out)))
                 self.end_headers()

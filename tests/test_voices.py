@@ -4,13 +4,14 @@ a second piper voice given by path, languages, `--fallback`, and `routinecast vo
 from __future__ import annotations
 
 import shutil
+import threading
 import time
 
 import numpy as np
 import pytest
 
 from routinecast.builder import BuildSettings
-from routinecast.errors import EngineUnavailable, InputError, VoiceError
+from routinecast.errors import EngineUnavailable, InputError, LanguageError, VoiceError
 from routinecast.models import Voice
 from routinecast.plan import spoken_texts
 from routinecast.routine import load_routine
@@ -84,11 +85,44 @@ def test_gtts_gives_up_on_endless_429_with_a_clear_error(fake_google):
 
 def test_gtts_requests_time_out(fake_google, monkeypatch):
     monkeypatch.setattr(google, "TIMEOUT_S", (0.2, 0.2))
-    fake_google.delay_s = 1.0  # Google accepts, then never answers in time
+    fake_google.delay_s = 3.0  # Google accepts, then never answers in time
+    engine = open_engine(Voice(engine="gtts"), "en")
     started = time.monotonic()
     with pytest.raises(EngineUnavailable, match="gTTS did not answer within 0.2 s"):
-        open_engine(Voice(engine="gtts"), "en").synthesize("Breathe out.")
-    assert time.monotonic() - started < 1.0
+        engine.synthesize("Breathe out.")
+    assert time.monotonic() - started < 2.0
+
+
+def test_gtts_gives_up_on_5xx_and_on_long_retry_after(fake_google):
+    fake_google.script = [503] * (google.RETRIES + 1)
+    engine = open_engine(Voice(engine="gtts"), "en")
+    with pytest.raises(EngineUnavailable, match=r"refusing requests \(503 .*after 5 tries"):
+        engine.synthesize("Breathe out.")
+    fake_google.script, fake_google.retry_after = [429], "3600"
+    started = time.monotonic()
+    with pytest.raises(EngineUnavailable, match=r"\(429 .*after 1 tries"):
+        engine.synthesize("Breathe out.")
+    assert time.monotonic() - started < 5
+
+
+def test_a_cancelled_gtts_engine_stops_waiting_to_retry(fake_google, monkeypatch):
+    monkeypatch.setattr(google, "BACKOFF_S", 20.0)
+    fake_google.script = [503]
+    engine = open_engine(Voice(engine="gtts"), "en")
+    failure = []
+
+    def speak():
+        try:
+            engine.synthesize("Breathe out.")
+        except VoiceError as exc:
+            failure.append(exc)
+
+    worker = threading.Thread(target=speak)
+    worker.start()
+    time.sleep(0.3)
+    engine.cancel()
+    worker.join(timeout=3)
+    assert not worker.is_alive() and failure
 
 
 def test_gtts_never_turns_a_failure_into_silence(fake_google):
@@ -98,7 +132,7 @@ def test_gtts_never_turns_a_failure_into_silence(fake_google):
 
 
 def test_gtts_requests_are_bounded(fake_google, tmp_path, speech_cache):
-    fake_google.delay_s = 0.05
+    fake_google.delay_s = 0.2
     settings = BuildSettings(cache_dir=tmp_path / "cache")
     routine = load_routine(FIXTURES / "small.yaml")
     from routinecast.tts import synthesize_all
@@ -135,16 +169,27 @@ def test_fallback_continues_with_another_engine_and_says_so(no_network, tmp_path
     result = run("build", FIXTURES / "small.yaml", "-o", tmp_path / "f.mp3", "--engine", "gtts",
                  "--fallback", "piper")
     assert result.exit_code == 0, result.output
-    assert "note: gTTS needs internet access" in result.stderr
-    assert "speaking small.yaml with piper instead (--fallback)" in result.stderr
-    assert "engine: piper" in read_tags(tmp_path / "f.mp3").routine_text
+    assert result.stderr == ("note: gTTS needs internet access; speaking small.yaml with piper "
+                             "instead (--fallback)\n")
+    carried = read_tags(tmp_path / "f.mp3").routine_text
+    assert "engine: piper" in carried
+    assert "# spoken by piper (--fallback): gtts could not be used" in carried
+
+
+def test_fallback_also_covers_google_refusing(fake_google, tmp_path, run):
+    fake_google.script = [429] * 50
+    result = run("plan", FIXTURES / "small.yaml", "--engine", "gtts", "--fallback", "piper",
+                 "--json")
+    assert result.exit_code == 0, result.output
+    assert "429 Too Many Requests" in result.stderr and "with piper instead" in result.stderr
 
 
 def test_gtts_languages_and_voices_are_checked_before_any_request(fake_google):
     with pytest.raises(InputError, match="gTTS cannot speak the routine's language `xx`"):
         open_engine(Voice(engine="gtts"), "xx")
-    with pytest.raises(InputError, match="unknown gTTS voice `nowhere!`"):
-        open_engine(Voice(engine="gtts", name="nowhere!"), "en")
+    with pytest.raises(InputError, match="unknown gTTS voice `uk`"):
+        open_engine(Voice(engine="gtts", name="uk"), "en")
+    assert open_engine(Voice(engine="gtts"), "he").voice_id == "iw|com|normal"
     assert open_engine(Voice(engine="gtts"), "pt-BR").voice_id == "pt|com.br|normal"
     assert open_engine(Voice(engine="gtts"), "fr-CA").voice_id == "fr-CA|ca|normal"
     assert fake_google.seen == []
@@ -154,11 +199,17 @@ def test_gtts_languages_and_voices_are_checked_before_any_request(fake_google):
 
 
 def test_an_engine_that_cannot_speak_the_language_names_those_that_can(write_routine, run):
-    routine = write_routine("title: Dehnen\nlanguage: de\nexercises:\n  - {name: Katze, hold: 2s}\n")
+    routine = write_routine("title: Dehnen\nlanguage: de\n"
+                            "exercises:\n  - {name: Katze, hold: 2s}\n")
     result = run("validate", routine)
     assert result.exit_code == 2
-    assert "speaks en_US" in result.stderr and "gtts" in result.stderr
+    assert "speaks en_US" in result.stderr
+    assert "gtts, espeak can speak it (--engine gtts)" in result.stderr
     assert result.stderr.count("\n") == 1
+    # a voice chosen by name is told the same
+    with pytest.raises(LanguageError, match="gtts, espeak can speak it"):
+        open_engine(Voice(name=str(PiperEngine().model_path)), "de")
+    assert open_engine(Voice(engine="gtts", name="co.uk"), "de").voice_id == "de|co.uk|normal"
 
 
 # -- espeak-ng --------------------------------------------------------------------------
@@ -219,14 +270,16 @@ def test_a_second_piper_voice_by_path_builds(tmp_path, write_routine, run):
 # -- routinecast voices -----------------------------------------------------------------
 
 
-def test_voices_lists_what_can_be_used_here(run):
+def test_voices_lists_what_can_be_used_here(run, monkeypatch):
+    monkeypatch.setattr(google, "PROBE_URL", "http://127.0.0.1:9/")  # nothing listens there
     result = run("voices")
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
     joe = next(line for line in lines if line.startswith("piper   joe"))
     assert "en_US" in joe and "usable: yes" in joe
     gtts = [line for line in lines if line.startswith("gtts")]
-    assert gtts and all("no network" in line for line in gtts)  # tests are offline
+    assert len(gtts) == 1 + len(google.ACCENTS)
+    assert all("usable: no: no network" in line for line in gtts)
     espeak = [line for line in lines if line.startswith("espeak")]
     if shutil.which("espeak-ng"):
         assert any(line.split()[1] == "de" and "usable: yes" in line for line in espeak)
@@ -234,3 +287,11 @@ def test_voices_lists_what_can_be_used_here(run):
         assert "apt-get install espeak-ng" in espeak[0]
     german = run("voices", "--language", "de", "--offline").stdout
     assert "piper   joe" not in german and "gtts    com" in german
+    assert "usable: not checked" in german
+
+
+def test_voices_sees_google_when_it_answers(run, fake_google, monkeypatch):
+    monkeypatch.setattr(google, "PROBE_URL", fake_google.base_url + "/")
+    gtts = [line for line in run("voices", "--engine", "gtts").stdout.splitlines()
+            if line.startswith("gtts")]
+    assert gtts and all(line.endswith("usable: yes") for line in gtts)

@@ -118,8 +118,8 @@ def prepare(routine: Routine, settings: BuildSettings = BuildSettings(),
     except EngineUnavailable as exc:
         if not settings.fallback or settings.fallback == routine.voice.engine:
             raise
-        if on_note:
-            on_note(f"{exc.message}; speaking {Path(routine.path).name} with "
+        if on_note:  # the reason without its advice: the advice is being followed
+            on_note(f"{exc.message.split(';')[0]}; speaking {Path(routine.path).name} with "
                     f"{settings.fallback} instead (--fallback)")
         routine = replace(routine, voice=_fallback_voice(routine, settings.fallback))
         clips = speak(routine)
@@ -153,14 +153,18 @@ def output_path(customised: Customised, output: str | Path, suffix: str = ".mp3"
     return output / f"{name}{suffix}"
 
 
-def resolved_text(customised: Customised) -> str:
+def resolved_text(customised: Customised, spoken: Routine | None = None) -> str:
     """The routine as it is built, as a routine file headed by where it came from and which
-    overrides made it: what the MP3 carries and `extract` gives back."""
-    routine = customised.routine
+    overrides made it: what the MP3 carries and `extract` gives back. `spoken` is the
+    routine as it was spoken, when a fallback engine took over."""
+    routine = spoken or customised.routine
     origins = list(dict.fromkeys(change.origin for change in customised.changes))
     comment = [f"{Path(routine.path).name}, as built by routinecast {__version__}"]
     if origins:
         comment.append("with " + "; ".join(origins))
+    if routine.voice != customised.routine.voice:
+        comment.append(f"spoken by {routine.voice.engine} (--fallback): "
+                       f"{customised.routine.voice.engine} could not be used")
     comment.append("Change anything, then: routinecast build THIS-FILE")
     return dump_routine(routine, "\n".join(comment))
 
@@ -360,7 +364,7 @@ def build(paths: Sequence[str | Path], output: str | Path = "output",
             else write_mp3
         prepared = prepare(customised.routine, settings, progress, on_note)
         result = write(prepared, target, settings, progress,
-                       resolved_text(replace(customised, routine=prepared.routine)), cover)
+                       resolved_text(customised, prepared.routine), cover)
         if on_built:
             on_built(result)
         built.append(result)

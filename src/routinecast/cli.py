@@ -21,7 +21,7 @@ from .routine import MAX_COUNTDOWN, SPEED_RANGE
 from .share import share
 from .share.feed import FEED_NAME, served_feed
 from .share.serve import lan_address, make_server, qr_text
-from .tts import ENGINES, list_voices
+from .tts import ENGINES, language_family, list_voices
 from .sound import LOUDNESS_RANGE, SoundSettings
 
 EXIT_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED = 2, 1, 130
@@ -159,6 +159,11 @@ def cli() -> None:
     """Turn routine files (stretching, physio, yoga) into narrated, chaptered MP3s."""
 
 
+fallback_option = click.option(
+    "--fallback", type=click.Choice(ENGINES), metavar="ENGINE",
+    help="Engine to continue with if the routine's cannot be used here (no network, not "
+         "installed), e.g. --engine gtts --fallback piper.")
+
 _SOUND_OPTIONS = (
     click.option("--bitrate", type=click.IntRange(MIN_BITRATE, MAX_BITRATE),
                  help="Constant MP3 bitrate in kbit/s [default: 96 mono, 128 stereo]."),
@@ -178,15 +183,13 @@ _SOUND_OPTIONS = (
                  metavar="DB", help="How far the music dips under speech and cue sounds."),
     click.option("--stereo/--mono", default=None,
                  help="Channels [default: stereo with --music, else mono]."),
-    click.option("--fallback", type=click.Choice(ENGINES), metavar="ENGINE",
-                 help="Engine to continue with if the routine's cannot be used here "
-                      "(no network, not installed), e.g. --engine gtts --fallback piper."),
+    fallback_option,
 )
 
 
 def sound_options(command):
-    """The options that shape the audio, shared by `build` and `share`; the command
-    receives them as one `settings` argument, with the cache folder."""
+    """The options that shape the audio (and which engine may stand in for the routine's),
+    shared by `build` and `share`; `_build_settings` turns them into one `BuildSettings`."""
     for option in reversed((*_SOUND_OPTIONS, cache_option)):
         command = option(command)
     return command
@@ -311,19 +314,21 @@ def serve_command(folder, port, lan, quiet) -> None:
 @click.argument("routine", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the timeline as JSON.")
 @override_options
+@fallback_option
 @cache_option
 @quiet_option
-def plan_command(routine, as_json, cache_dir, quiet, **options) -> None:
+def plan_command(routine, as_json, fallback, cache_dir, quiet, **options) -> None:
     """Print ROUTINE's timeline (speech lengths from the real voice) without encoding.
 
     Values changed by overrides are listed first and marked in the table.
     """
-    customised = load_all([routine], _layers(options))[0]
+    customised = load_all([routine], _layers(options), fallback)[0]
     for note in customised.notes:
         _note(note)
     progress = _Progress(quiet)
     try:
-        prepared = prepare(customised.routine, _settings(cache_dir), progress)
+        prepared = prepare(customised.routine, replace(_settings(cache_dir), fallback=fallback),
+                           progress, _note)
     finally:
         progress.close()
     click.echo(plan_to_json(prepared.plan, customised.changes) if as_json
@@ -382,12 +387,11 @@ def extract_command(mp3, output, force) -> None:
 def voices_command(engine, language, offline) -> None:
     """List the speech engines, their voices and languages, and whether each can be used
     on this machine right now."""
-    family = language.replace("_", "-").split("-")[0].lower() if language else None
+    family = language_family(language) if language else None
     rows = [voice for voice in list_voices(check_network=not offline)
             if (engine is None or voice.engine == engine)
-            and (family is None or not voice.languages or any(
-                code.replace("_", "-").split("-")[0].lower() == family
-                for code in voice.languages))]
+            and (family is None or not voice.languages
+                 or any(language_family(code) == family for code in voice.languages))]
     width = max((len(voice.voice) for voice in rows), default=5)
     for voice in rows:
         codes = " ".join(voice.languages)

@@ -41,6 +41,10 @@ class OverrideError(InputError):
     """An override (an option, or a profile's setting) does not fit the routine."""
 
 
+class LanguageError(InputError):
+    """A voice cannot speak the routine's language."""
+
+
 class VoiceError(RoutinecastError):
     """A text-to-speech engine or voice cannot be used or failed."""
 

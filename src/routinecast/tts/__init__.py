@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import socket
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Callable, Iterable, Protocol
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import InputError, LanguageError
 from ..ffmpeg import resample
 from ..models import Voice
 from .cache import ClipCache
 
 ENGINES = ("piper", "gtts", "espeak")
-GOOGLE_HOST = ("translate.google.com", 443)
 SILENCE_LEVEL = 64
 """Samples at or under this (about -54 dBFS) count as the silence around speech."""
 EDGE_MS = 5
@@ -34,7 +32,8 @@ class Engine(Protocol):
     sample_rate: int
     """Rate of the samples `synthesize` returns."""
     concurrency: int
-    """How many texts may be synthesised at once (network engines wait, local ones compute)."""
+    """How many texts may be synthesised at once (network engines wait, local ones compute);
+    an engine that waits may also have `cancel()`, to stop waiting when the build ends."""
 
     def synthesize(self, text: str) -> np.ndarray:
         """`text` spoken, as mono int16 samples at `sample_rate`."""
@@ -54,13 +53,16 @@ def open_engine(voice: Voice, language: str) -> Engine:
                          f"(available: {', '.join(ENGINES)})")
     try:
         return engine(voice.name, voice.speed, language)
-    except InputError as exc:
-        if voice.name is None:  # the engine's own choice failed: the language is the problem
-            others = [name for name in speakers_of(language) if name != voice.engine]
-            hint = (f"; {', '.join(others)} can (--engine {others[0]})" if others
-                    else "; no engine here can")
-            raise InputError(exc.message + hint) from None
-        raise
+    except LanguageError as exc:
+        others = [name for name in speakers_of(language) if name != voice.engine]
+        hint = (f"; {', '.join(others)} can speak it (--engine {others[0]})" if others
+                else "; no engine here can speak it")
+        raise LanguageError(exc.message + hint) from None
+
+
+def language_family(tag: str) -> str:
+    """`en-GB`, `en_US` → `en`: what two language tags must share for a voice to fit."""
+    return tag.replace("_", "-").split("-")[0].lower()
 
 
 @dataclass(frozen=True)
@@ -81,18 +83,18 @@ class VoiceInfo:
 
 def speakers_of(language: str) -> list[str]:
     """The engines with a voice for `language` (installed or not)."""
-    from .espeak import languages as espeak_languages
+    from .espeak import voice_languages as espeak_voice_languages
     from .google import languages as google_languages
     from .piper import bundled_language
 
-    family = language.replace("_", "-").split("-")[0].lower()
+    family = language_family(language)
 
     def speaks(codes: Iterable[str]) -> bool:
-        return any(code.replace("_", "-").split("-")[0].lower() == family for code in codes)
+        return any(language_family(code) == family for code in codes)
 
     return [engine for engine, codes in (
         ("piper", [bundled_language()]), ("gtts", google_languages()),
-        ("espeak", espeak_languages())) if speaks(codes)]
+        ("espeak", espeak_voice_languages())) if speaks(codes)]
 
 
 def list_voices(check_network: bool = True) -> list[VoiceInfo]:
@@ -104,26 +106,18 @@ def list_voices(check_network: bool = True) -> list[VoiceInfo]:
                         "bundled, the default", piper.usable()),
               VoiceInfo("piper", "PATH/TO/VOICE.onnx", (), "any piper voice, by path, with "
                         "its .onnx.json beside it", piper.usable())]
-    online = _reachable(GOOGLE_HOST) if check_network else "not checked"
+    online = google.reachable() if check_network else "not checked"
     voices.append(VoiceInfo("gtts", "com", tuple(sorted(google.languages())),
                             "add `slow` for slow reading", online))
     voices.extend(VoiceInfo("gtts", tld, tuple(codes.split()), f"{accent} accent", online)
                   for tld, (accent, codes) in google.ACCENTS.items())
     if espeak.executable():
-        voices.extend(VoiceInfo("espeak", name, (name,), description, "yes")
-                      for name, description in espeak.languages().items())
+        voices.extend(VoiceInfo("espeak", voice.name, voice.languages, voice.description,
+                                "yes") for voice in espeak.voices())
     else:
         voices.append(VoiceInfo("espeak", "-", (), "about 100 languages",
                                 f"no: {espeak.INSTALL}"))
     return voices
-
-
-def _reachable(address: tuple[str, int]) -> str:
-    try:
-        socket.create_connection(address, timeout=3).close()
-        return "yes"
-    except OSError:
-        return "no: no network (gTTS needs internet access)"
 
 
 def synthesize_all(texts: Iterable[str], engine: Engine, cache: ClipCache, sample_rate: int,
@@ -142,23 +136,32 @@ def synthesize_all(texts: Iterable[str], engine: Engine, cache: ClipCache, sampl
         else:
             clips[text] = clip
 
-    def synthesize(text: str, key: str) -> None:
-        clip = trim_silence(resample(engine.synthesize(text), engine.sample_rate, sample_rate),
+    def synthesize(text: str) -> np.ndarray:
+        return trim_silence(resample(engine.synthesize(text), engine.sample_rate, sample_rate),
                             sample_rate)
-        cache.put(key, clip, sample_rate)  # kept even if a later text fails: a retry resumes
-        clips[text] = clip
 
-    with ThreadPoolExecutor(max_workers=max(1, engine.concurrency)) as pool:
-        pending = {pool.submit(synthesize, text, key) for text, key in missing}
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_EXCEPTION)
-            for future in done:
-                if future.exception() is not None:
-                    for other in pending:
-                        other.cancel()
-                    raise future.exception()
-            if progress:
-                progress(len(missing) - len(pending), len(missing))
+    def keep(text: str, key: str, clip: np.ndarray, done: int) -> None:
+        cache.put(key, clip, sample_rate)  # kept even if a later text fails: a rerun resumes
+        clips[text] = clip
+        if progress:
+            progress(done, len(missing))
+
+    if engine.concurrency <= 1:  # in this thread, so that Ctrl-C stops it at once
+        for done, (text, key) in enumerate(missing, start=1):
+            keep(text, key, synthesize(text), done)
+        return clips
+    pool = ThreadPoolExecutor(max_workers=engine.concurrency)
+    try:
+        futures = {pool.submit(synthesize, text): (text, key) for text, key in missing}
+        for done, future in enumerate(as_completed(futures), start=1):
+            keep(*futures[future], future.result(), done)
+    except BaseException:
+        # the first failure ends the build: nothing more is started, and an engine waiting
+        # to retry gives up rather than hold the error back
+        getattr(engine, "cancel", lambda: None)()
+        raise
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
     return clips
 
 

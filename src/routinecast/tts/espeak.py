@@ -4,45 +4,85 @@ languages, from the system's `espeak-ng` program (a Debian package, not a wheel)
 from __future__ import annotations
 
 import functools
+import re
 import shutil
 import struct
 import subprocess
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from ..errors import EngineUnavailable, InputError, VoiceError
+from ..errors import EngineUnavailable, InputError, LanguageError, VoiceError
 
 INSTALL = ("espeak-ng is not installed; install it with `sudo apt-get install espeak-ng` "
            "(Debian, Ubuntu) or use --engine piper")
 WORDS_PER_MINUTE = 175
 """espeak-ng's natural rate; `speed` scales it."""
-MIN_WPM = 80
-"""espeak-ng speaks no slower than this."""
 TIMEOUT_S = 60
+"""The longest espeak-ng may take over one text (it takes milliseconds)."""
 
 
 def executable() -> str | None:
+    """The `espeak-ng` program on PATH, if installed."""
     return shutil.which("espeak-ng")
 
 
+@dataclass(frozen=True)
+class EspeakVoice:
+    """A voice espeak-ng lists."""
+
+    name: str
+    """What `-v` takes (`en-us`, `cmn`)."""
+    description: str
+    """Its language in words."""
+    languages: tuple[str, ...]
+    """The language codes it speaks: its own, then those it stands in for (`zh` for `cmn`)."""
+    priorities: tuple[int, ...]
+    """For each code, how good a choice it is (espeak-ng's priority: lower is better)."""
+
+
+_OTHER = re.compile(r"\(([^ )]+) (\d+)\)")
+
+
 @functools.lru_cache(maxsize=1)
-def languages() -> dict[str, str]:
-    """Voice (language) names espeak-ng has here, with their descriptions; empty when it
-    is not installed."""
+def voices() -> tuple[EspeakVoice, ...]:
+    """The voices espeak-ng has here (none when it is not installed); MBROLA voices, which
+    need further packages, are left out."""
     exe = executable()
     if not exe:
-        return {}
+        return ()
     try:
         listing = subprocess.run([exe, "--voices"], capture_output=True, text=True,
                                  timeout=TIMEOUT_S, check=True).stdout
     except (OSError, subprocess.SubprocessError):
-        return {}
-    voices = {}
+        return ()
+    found = []
     for line in listing.splitlines()[1:]:
-        fields = line.split()
-        if len(fields) >= 4:
-            voices[fields[1]] = fields[3].replace("_", " ")
-    return voices
+        fields = line.split(maxsplit=5)
+        if len(fields) < 5 or fields[4].startswith("mb/"):
+            continue
+        others = _OTHER.findall(fields[5]) if len(fields) > 5 else []
+        found.append(EspeakVoice(fields[1], fields[3].replace("_", " "),
+                                 (fields[1], *(code for code, _ in others)),
+                                 (int(fields[0]), *(int(p) for _, p in others))))
+    return tuple(found)
+
+
+def voice_languages() -> list[str]:
+    """Every language code espeak-ng speaks here."""
+    return [code for voice in voices() for code in voice.languages]
+
+
+def _best_voice(codes: tuple[str, ...]) -> str | None:
+    """The voice that speaks the first of `codes` it can, preferring espeak-ng's choice."""
+    for code in codes:
+        ranked = sorted((priority, voice.name) for voice in voices()
+                        for spoken, priority in zip(voice.languages, voice.priorities)
+                        if spoken.lower() == code)
+        if ranked:
+            return ranked[0][1]
+    return None
 
 
 class EspeakEngine:
@@ -57,31 +97,30 @@ class EspeakEngine:
         self.exe = executable()
         if not self.exe:
             raise EngineUnavailable(INSTALL)
-        known = languages()
-        lowered = {name.lower(): name for name in known}
         tag = language.replace("_", "-").lower()
+        family = tag.split("-")[0]
+        names = {voice.name.lower(): voice for voice in voices()}
         if voice:
-            if voice.lower() not in lowered:
+            chosen = names.get(voice.lower())
+            if chosen is None:
                 raise InputError(f"unknown espeak-ng voice `{voice}` (see `routinecast voices "
                                  "--engine espeak`)")
-            self.voice = lowered[voice.lower()]
-            if self.voice.split("-")[0].lower() != tag.split("-")[0]:
-                raise InputError(f"espeak-ng voice `{self.voice}` does not speak the routine's "
-                                 f"language `{language}`")
+            if not any(code.lower().split("-")[0] == family for code in chosen.languages):
+                raise LanguageError(f"espeak-ng voice `{chosen.name}` does not speak the "
+                                    f"routine's language `{language}`")
+            self.voice = chosen.name
         else:
             # `en` alone means American English, as with the bundled piper voice
-            candidates = (tag, "en-us" if tag == "en" else tag, tag.split("-")[0])
-            name = next((lowered[c] for c in candidates if c in lowered), None)
-            if name is None:
-                raise InputError(f"espeak-ng cannot speak the routine's language `{language}` "
-                                 "(see `routinecast voices --engine espeak`)")
-            self.voice = name
+            self.voice = _best_voice(("en-us",) if tag == "en" else (tag, family))
+            if self.voice is None:
+                raise LanguageError(f"espeak-ng cannot speak the routine's language "
+                                    f"`{language}`")
         self.speed = speed
         self.voice_id = self.voice
 
     def synthesize(self, text: str) -> np.ndarray:
         """`text` as mono int16 samples at `sample_rate`."""
-        wpm = max(MIN_WPM, round(WORDS_PER_MINUTE * self.speed))
+        wpm = round(WORDS_PER_MINUTE * self.speed)
         try:
             # text on stdin: on the command line a text starting with "-" would be an option
             done = subprocess.run([self.exe, "-v", self.voice, "-s", str(wpm), "--stdout",

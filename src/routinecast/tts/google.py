@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import io
 import random
-import re
-import time
+import threading
+import urllib.request
 
 import numpy as np
 
-from ..errors import EngineUnavailable, InputError, VoiceError
+from ..errors import EngineUnavailable, InputError, LanguageError, VoiceError
 from ..ffmpeg import decode_bytes
 
 OFFLINE = "gTTS needs internet access; use --engine piper for the offline voice"
@@ -24,8 +24,10 @@ TIMEOUT_S = (5.0, 20.0)
 RETRIES = 4
 """Further tries after a 429 or 5xx answer, waiting BACKOFF_S, then twice as long each time."""
 BACKOFF_S = 1.0
+"""The first wait before trying again."""
 MAX_WAIT_S = 30.0
-"""The longest wait a Retry-After header is obeyed for."""
+"""The longest wait a Retry-After header is obeyed for; Google asking for longer ends the
+build rather than stalling it."""
 CONCURRENCY = 4
 """Texts requested at once: fast enough, and gentle enough to avoid Google's rate limit."""
 SAMPLE_RATE = 24_000
@@ -40,7 +42,10 @@ ACCENTS = {"co.uk": ("United Kingdom", "en"), "com.au": ("Australia", "en"),
 _REGION_ACCENTS = {"en-gb": "co.uk", "en-au": "com.au", "en-ca": "ca", "en-in": "co.in",
                    "en-ie": "ie", "en-za": "co.za", "en-ng": "com.ng", "fr-ca": "ca",
                    "pt-br": "com.br", "pt-pt": "pt", "es-mx": "com.mx", "es-es": "es"}
-_TLD = re.compile(r"[a-z]{2,3}(?:\.[a-z]{2,3})?")
+_ALIASES = {"he": "iw", "nb": "no", "jv": "jw", "fil": "tl"}
+"""Language codes gTTS knows under older names."""
+PROBE_URL = "https://translate.google.com/"
+"""Asked by `reachable`, to tell whether gTTS can be used right now."""
 
 
 def languages() -> dict[str, str]:
@@ -59,23 +64,27 @@ class GttsEngine:
     sample_rate = SAMPLE_RATE
 
     def __init__(self, voice: str | None = None, speed: float = 1.0, language: str = "en"):
-        known = languages()
-        tag = language.replace("_", "-")
-        self.language = next((code for code in (tag, tag.split("-")[0])
-                              if code.lower() in {k.lower() for k in known}), None)
-        if self.language is None:
-            raise InputError(f"gTTS cannot speak the routine's language `{language}` "
-                             f"(it speaks {', '.join(sorted(known))})")
-        self.language = next(k for k in known if k.lower() == self.language.lower())
+        known = {code.lower(): code for code in languages()}
+        tag = language.replace("_", "-").lower()
+        family = _ALIASES.get(tag.split("-")[0], tag.split("-")[0])
+        code = known.get(tag) or known.get(family)
+        if code is None:
+            raise LanguageError(f"gTTS cannot speak the routine's language `{language}`")
+        self.language = code
         words = (voice or "").split()
         self.slow = "slow" in words
         tlds = [word for word in words if word != "slow"]
-        if len(tlds) > 1 or (tlds and not _TLD.fullmatch(tlds[0])):
+        if len(tlds) > 1 or (tlds and tlds[0] != "com" and tlds[0] not in ACCENTS):
             raise InputError(f"unknown gTTS voice `{voice}`: give an accent's Google domain "
                              f"(com, {', '.join(ACCENTS)}) and/or `slow`, e.g. `co.uk slow`")
-        self.tld = tlds[0] if tlds else _REGION_ACCENTS.get(tag.lower(), "com")
+        self.tld = tlds[0] if tlds else _REGION_ACCENTS.get(tag, "com")
         self.speed = speed
         self.voice_id = f"{self.language}|{self.tld}|{'slow' if self.slow else 'normal'}"
+        self._stop = threading.Event()
+
+    def cancel(self) -> None:
+        """Stop waiting to retry: another text failed, or the user interrupted."""
+        self._stop.set()
 
     def synthesize(self, text: str) -> np.ndarray:
         """`text` as mono int16 samples at `SAMPLE_RATE`, fetched from Google."""
@@ -96,16 +105,20 @@ class GttsEngine:
                 if response is None:  # no answer at all: no network, DNS, refused, timeout
                     raise EngineUnavailable(_unanswered(exc)) from None
                 status = response.status_code
-                if (status == 429 or status >= 500) and attempt < RETRIES:
-                    time.sleep(_wait(attempt, response.headers.get("Retry-After")))
-                    attempt += 1
-                    continue
-                if status == 429:
+                if status != 429 and status < 500:
+                    raise VoiceError(f"gTTS failed to speak {text[:40]!r} ({status}); Google "
+                                     "may have changed its service: update routinecast, or "
+                                     "use --engine piper") from None
+                wait = _wait(attempt, response.headers.get("Retry-After"))
+                if attempt == RETRIES or wait > MAX_WAIT_S:
                     raise EngineUnavailable(
-                        f"gTTS is refusing requests (429 Too Many Requests) after "
-                        f"{RETRIES + 1} tries; wait a few minutes, or use --engine piper") \
-                        from None
-                raise VoiceError(f"gTTS failed to speak {text[:40]!r}: {exc}") from None
+                        f"gTTS is refusing requests ({status} {response.reason}) after "
+                        f"{attempt + 1} tries; try again in a few minutes, or use "
+                        "--engine piper") from None
+                if self._stop.wait(wait):
+                    raise VoiceError("gTTS was stopped") from None
+                attempt += 1
+                continue
             except AssertionError:  # gTTS asserts there are words to speak
                 raise VoiceError(f"gTTS cannot speak {text[:40]!r}: write the text as words") \
                     from None
@@ -115,19 +128,32 @@ class GttsEngine:
             return buffer.getvalue()
 
 
+def reachable() -> str:
+    """`yes` if Google's speech service answers at all (through the proxies gTTS would
+    use), else why not."""
+    import requests
+
+    try:
+        requests.head(PROBE_URL, timeout=3, proxies=urllib.request.getproxies())
+        return "yes"
+    except requests.RequestException:
+        return "no: no network (gTTS needs internet access)"
+
+
 def _unanswered(exc: Exception) -> str:
     """Why a request got no answer, as one line; gTTS keeps the cause on `__context__`."""
-    from requests.exceptions import Timeout
+    from requests.exceptions import ConnectTimeout, Timeout
 
-    if isinstance(exc.__context__, Timeout):
+    cause = exc.__context__
+    if isinstance(cause, Timeout) and not isinstance(cause, ConnectTimeout):
         return (f"gTTS did not answer within {TIMEOUT_S[1]:g} s; try again later, or use "
                 "--engine piper for the offline voice")
     return OFFLINE
 
 
 def _wait(attempt: int, retry_after: str | None) -> float:
-    """Seconds before try `attempt + 2`: what the server asks if reasonable, else
-    exponential backoff with jitter, so parallel requests do not retry in step."""
-    if retry_after and retry_after.strip().isdigit() and int(retry_after) <= MAX_WAIT_S:
+    """Seconds before try `attempt + 2`: what the server asks, else exponential backoff
+    with jitter, so that parallel requests do not retry in step."""
+    if retry_after and retry_after.strip().isdigit():
         return float(retry_after)
     return BACKOFF_S * 2 ** attempt * random.uniform(0.75, 1.25)

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError, VoiceError
+from ..errors import InputError, LanguageError, VoiceError
+from . import language_family
 
 BUNDLED_VOICE = "en_US-joe-medium"
 BUNDLED_ALIASES = ("joe", BUNDLED_VOICE)
@@ -53,9 +54,9 @@ class PiperEngine:
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise VoiceError(f"piper voice config {self.config_path} is unreadable ({exc})") \
                 from None
-        family = self.voice_language.replace("_", "-").split("-")[0].lower()
-        if family and language.replace("_", "-").split("-")[0].lower() != family:
-            raise InputError(f"the routine's language is `{language}` but piper voice "
+        family = language_family(self.voice_language)
+        if family and language_family(language) != family:
+            raise LanguageError(f"the routine's language is `{language}` but piper voice "
                              f"{self.model_path.stem} speaks {self.voice_language}; "
                              "use a piper voice for that language")
         self.voice_id = (BUNDLED_VOICE if self.model_path == _bundled_or_none()
