@@ -275,6 +275,10 @@ def share_command(routines, output, title, description, base_url, quiet, **optio
         progress.close()
     if not quiet:
         click.echo(f"wrote {shared.page} and {shared.feed}")
+        if base_url is None:
+            _note("the feed's links are relative, which podcast apps do not accept; give "
+                  "--base-url, or serve the folder with `routinecast serve`, which fills "
+                  "them in")
         click.echo(f"open {shared.page} in a browser, or: routinecast serve {shared.folder}")
 
 
