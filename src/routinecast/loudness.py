@@ -10,8 +10,9 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.ndimage import minimum_filter1d, uniform_filter1d
-from scipy.signal import resample_poly, sosfilt
+
+# scipy is imported where it is used: it takes over half a second, which commands that
+# only read routines (validate, plan from the cache, extract, voices) need not pay
 
 ABSOLUTE_GATE = -70.0
 """Blocks quieter than this (LUFS) are not counted (BS.1770-4)."""
@@ -67,6 +68,8 @@ class Meter:
         if not chunk.any() and not np.abs(self.state).max() > 1e-12:
             energy = np.zeros(len(chunk))
         else:
+            from scipy.signal import sosfilt
+
             weighted, self.state = sosfilt(self.sos, chunk, axis=0, zi=self.state)
             energy = np.einsum("ij,ij->i", weighted, weighted)
         needed = (self.position + len(energy) + self.step - 1) // self.step
@@ -121,6 +124,8 @@ def gated(steps: np.ndarray, step: int, samples: int) -> float:
 
 def k_energy(samples: np.ndarray, rate: int) -> np.ndarray:
     """Per-sample K-weighted energy of a mono signal, summed over channels for stereo."""
+    from scipy.signal import sosfilt
+
     weighted = sosfilt(k_weighting(rate), samples.reshape(len(samples), -1), axis=0)
     return np.einsum("ij,ij->i", weighted, weighted)
 
@@ -145,6 +150,8 @@ def oversampled_peaks(samples: np.ndarray, block: int = 1 << 16) -> np.ndarray:
     for start in range(0, len(samples), block):
         end = min(start + block, len(samples))
         low, high = max(0, start - margin), min(len(samples), end + margin)
+        from scipy.signal import resample_poly
+
         upsampled = resample_poly(samples[low:high], OVERSAMPLE, 1)
         frames = np.abs(upsampled[: (high - low) * OVERSAMPLE]).reshape(-1, OVERSAMPLE)
         peaks[start:end] = frames[start - low: end - low].max(axis=1)
@@ -198,6 +205,8 @@ def limiter_gain(peaks: Peaks, gain: float, rate: int, ceiling_db: float) -> np.
     reach = max(1, rate // 200)
     # every sample's gain is at most what any peak within `reach` of it needs, and the
     # average over `reach` samples keeps that bound while removing the steps
+    from scipy.ndimage import minimum_filter1d, uniform_filter1d
+
     held = minimum_filter1d(need, size=2 * reach + 1, mode="nearest")
     gain = uniform_filter1d(held, size=reach | 1, mode="nearest")
     return np.minimum(gain, held)
