@@ -335,7 +335,16 @@ def build(paths: Sequence[str | Path], output: str | Path = "output",
     """Build each routine file, customised by `layers`, into `output` (a folder, or an `.mp3`
     file name for a single routine); see `output_path`. Notes about profile settings that do
     not apply go to `on_note`. Each MP3 gets `cover`, or by default a cover of its own."""
-    loaded = load_all(paths, layers, settings.fallback)
+    return build_loaded(load_all(paths, layers, settings.fallback), output, settings,
+                        progress, on_built, on_note, cover)
+
+
+def build_loaded(loaded: Sequence[Customised], output: str | Path = "output",
+                 settings: BuildSettings = BuildSettings(), progress: Progress | None = None,
+                 on_built: Callable[[Built], None] | None = None,
+                 on_note: Callable[[str], None] | None = None,
+                 cover: bytes | None = None) -> list[Built]:
+    """`build`, for routines `load_all` has loaded and checked already."""
     if settings.sound.music:
         check_music(playlist(settings.sound.music), settings.sample_rate)
     if settings.split and settings.format != "mp3":

@@ -84,9 +84,10 @@ class _Progress:
 
 
 def _settings(cache_dir: Path | None, bitrate: int | None = None, sample_rate: int = 44_100,
-              sound: SoundSettings = SoundSettings()) -> BuildSettings:
+              sound: SoundSettings = SoundSettings(), fallback: str | None = None
+              ) -> BuildSettings:
     return BuildSettings(sample_rate=sample_rate, bitrate_kbps=bitrate, cache_dir=cache_dir,
-                         sound=sound)
+                         sound=sound, fallback=fallback)
 
 
 cache_option = click.option(
@@ -201,9 +202,8 @@ def _build_settings(options: dict) -> BuildSettings:
                           music=tuple(options.pop("music")),
                           music_level_lu=options.pop("music_level"),
                           duck_db=options.pop("duck"), stereo=options.pop("stereo"))
-    return replace(_settings(options.pop("cache_dir"), options.pop("bitrate"),
-                             int(options.pop("sample_rate")), sound),
-                   fallback=options.pop("fallback"))
+    return _settings(options.pop("cache_dir"), options.pop("bitrate"),
+                     int(options.pop("sample_rate")), sound, options.pop("fallback"))
 
 
 def _reporter(progress: "_Progress", quiet: bool):
@@ -331,7 +331,7 @@ def plan_command(routine, as_json, fallback, cache_dir, quiet, **options) -> Non
         _note(note)
     progress = _Progress(quiet)
     try:
-        prepared = prepare(customised.routine, replace(_settings(cache_dir), fallback=fallback),
+        prepared = prepare(customised.routine, _settings(cache_dir, fallback=fallback),
                            progress, _note)
     finally:
         progress.close()

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable, Sequence
 
-from ..builder import Built, BuildSettings, Progress, build, load_all, output_path
+from ..builder import Built, BuildSettings, Progress, build_loaded, load_all, output_path
 from ..cover import make_cover
 from ..errors import InputError, OutputError
 from ..overrides import Customised, Overrides
@@ -45,8 +45,9 @@ class Shared:
 
 
 def share(paths: Sequence[str | Path], output: str | Path,
-          settings: BuildSettings = BuildSettings(), layers: Sequence[Overrides] = (), title: str | None = None,
-          description: str | None = None, base_url: str | None = None,
+          settings: BuildSettings = BuildSettings(), layers: Sequence[Overrides] = (),
+          title: str | None = None, description: str | None = None,
+          base_url: str | None = None,
           progress: Progress | None = None, on_built: Callable[[Built], None] | None = None,
           on_note: Callable[[str], None] | None = None) -> Shared:
     """Build `paths` (customised by `layers`) into the folder `output` with everything a
@@ -81,7 +82,7 @@ def share(paths: Sequence[str | Path], output: str | Path,
     try:
         report = (lambda built: on_built(replace(built, path=folder / built.path.name))) \
             if on_built else None
-        built = build(paths, staging, settings, layers, progress, report, on_note, cover)
+        built = build_loaded(loaded, staging, settings, progress, report, on_note, cover)
         names = _write_session(staging, built, title, description, cover, base_url,
                                published=max(Path(path).stat().st_mtime for path in paths))
         for name in names:  # in order: the page and the feed, which list the rest, come last
