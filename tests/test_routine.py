@@ -143,8 +143,7 @@ def test_json_errors_name_the_line(write_routine):
      "invalid YAML: a tab; indent with spaces (while scanning for the next token found "
      "character '\\t' that cannot start any token)"),
     ("title: !!python/object:os.system x\nexercises:\n  - name: A\n", 1,
-     "cannot read value: could not determine a constructor for the tag "
-     "'tag:yaml.org,2002:python/object:os.system'"),
+     "the tag !!python/object:os.system is not allowed in a routine; delete it"),
     ("title: T\nexercises:\n  - name: A\n    id: Not An Id\n", 4,
      'exercises[0].id: "Not An Id" is not a valid id: use lowercase letters, digits, - and _ '
      "(e.g. not-an-id)"),

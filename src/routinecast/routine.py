@@ -129,6 +129,8 @@ def read_mapping(path: Path, what: str, keys: str,
         raise error(f"is nested too deeply to be a {what}", name) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        if exc.context_mark and _UNCLOSED in _explain_yaml(exc):
+            mark = exc.context_mark  # the end of the file says less than where it opened
         line = mark.line + 1 if mark else None
         raise error(f"invalid YAML: {_explain_yaml(exc)}", name, line) from None
     except yaml.YAMLError as exc:
@@ -139,7 +141,10 @@ def read_mapping(path: Path, what: str, keys: str,
     return data
 
 
+_UNCLOSED = "a quote or bracket opened here is never closed"
 _YAML_HINTS = (
+    ("end of stream", _UNCLOSED),
+    ("<stream end>", _UNCLOSED),
     ("expected <block end>", "the indentation does not line up with the lines above"),
     ("mapping values are not allowed", "a `: ` where it does not belong (put text that "
                                       "contains `: ` in quotes)"),
@@ -154,6 +159,11 @@ def _explain_yaml(exc: yaml.MarkedYAMLError) -> str:
         if pattern in problem:
             return f"{hint} ({problem})"
     return problem
+
+
+_CORE = "tag:yaml.org,2002:"
+_PLAIN_TAGS = {f"{_CORE}{name}" for name in ("map", "seq", "str", "int", "float", "bool", "null",
+                                             "merge", "timestamp", "binary")}
 
 
 class _Converter:
@@ -175,6 +185,10 @@ class _Converter:
         if self.nodes > MAX_NODES:
             raise self.error(f"has more than {MAX_NODES} values (nested aliases?); "
                                "a routine is a short text file", self.path, line)
+        if node.tag not in _PLAIN_TAGS:  # `!!python/...` and friends: data, never objects
+            tag = node.tag.replace(_CORE, "!!")
+            raise self.error(f"the tag {tag} is not allowed in a routine; delete it",
+                             self.path, line)
         if isinstance(node, yaml.MappingNode):
             result = _Map()
             result.line, result.key_lines = line, {}
