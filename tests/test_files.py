@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
+import time
 
 import pytest
 
 from routinecast.errors import OutputError
-from routinecast.files import replacing_folder
+from routinecast.files import replacing, replacing_folder
+
+from conftest import FIXTURES
 
 
 def test_a_folder_is_replaced_whole(tmp_path):
@@ -51,3 +57,43 @@ def test_a_failed_swap_puts_the_old_folder_back(tmp_path, monkeypatch):
             (temp / "new.mp3").write_text("new")
     assert [p.name for p in target.iterdir()] == ["old.mp3"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["parts"]
+
+
+def test_leftovers_of_dead_processes_are_removed_and_live_ones_kept(tmp_path):
+    dead = tmp_path / ".small.99999999.abc123.part.mp3"  # beyond any pid
+    live = tmp_path / f".small.{os.getpid()}.def456.part.mp3"
+    other = tmp_path / ".smaller.99999999.abc123.part.mp3"
+    for leftover in (dead, live, other):
+        leftover.write_bytes(b"half an mp3")
+    with replacing(tmp_path / "small.mp3") as temp:
+        temp.write_bytes(b"whole")
+    assert not dead.exists() and live.exists() and other.exists()
+    assert (tmp_path / "small.mp3").read_bytes() == b"whole"
+
+
+@pytest.mark.parametrize("signal_number", [signal.SIGINT, signal.SIGKILL])
+def test_an_interrupted_build_keeps_the_old_mp3_and_the_next_build_tidies(
+        signal_number, tmp_path, speech_cache, run):
+    mp3 = tmp_path / "small.mp3"
+    assert run("build", FIXTURES / "small.yaml", "-o", mp3).exit_code == 0
+    before = mp3.read_bytes()
+    # a long variant, so that encoding is still under way when the signal comes
+    build = subprocess.Popen(
+        [sys.executable, "-m", "routinecast", "build", FIXTURES / "small.yaml", "-o", mp3,
+         "--hold-scale", "60", "-q"], env={**os.environ, "ROUTINECAST_CACHE": str(speech_cache)},
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob(".small.*.part.mp3")):
+        assert build.poll() is None and time.monotonic() < deadline, build.stderr.read()
+        time.sleep(0.01)
+    build.send_signal(signal_number)
+    _, stderr = build.communicate(timeout=30)
+    assert mp3.read_bytes() == before
+    if signal_number == signal.SIGINT:
+        assert build.returncode == 130
+        assert stderr.decode().strip().endswith("interrupted; nothing was overwritten")
+        assert not list(tmp_path.glob(".*"))
+    else:
+        assert list(tmp_path.glob(".small.*.part.mp3"))  # what SIGKILL leaves behind…
+    assert run("build", FIXTURES / "small.yaml", "-o", mp3).exit_code == 0
+    assert not list(tmp_path.glob(".*"))  # …the next build removes

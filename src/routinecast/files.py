@@ -3,6 +3,7 @@ once complete, so that a failed or interrupted write leaves the old file as it w
 
 from __future__ import annotations
 
+import glob
 import os
 import shutil
 import tempfile
@@ -24,7 +25,8 @@ def replacing(path: str | Path, overwrite: bool = True,
         raise InputError(f"{path.parent} is not a folder; create it first")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.",
+        _remove_stale(path.parent, f".{path.stem}.", f".part{path.suffix}")
+        handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.{os.getpid()}.",
                                              suffix=f".part{path.suffix}")
         # mkstemp makes the file private; outputs are for sharing, so honour the umask
         os.fchmod(handle, 0o666 & ~_umask())
@@ -54,7 +56,9 @@ def replacing_folder(path: str | Path) -> Iterator[Path]:
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        temp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part"))
+        _remove_stale(path.parent, f".{path.name}.", ".part")
+        temp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.",
+                                     suffix=".part"))
         os.chmod(temp, 0o777 & ~_umask())
     except OSError as exc:
         raise OutputError(f"cannot write to {path.parent} ({exc.strerror})") from None
@@ -83,6 +87,37 @@ def write_text_atomic(path: str | Path, text: str, overwrite: bool = True,
     """Write `text` (UTF-8) to `path` atomically."""
     with replacing(path, overwrite, make_folder) as temp:
         temp.write_text(text, encoding="utf-8")
+
+
+def temp_folder(parent: Path, name: str) -> Path:
+    """A new hidden work folder in `parent`, named so that `_remove_stale` can tell when the
+    process that made it is gone."""
+    _remove_stale(parent, f".{name}.", ".part")
+    return Path(tempfile.mkdtemp(dir=parent, prefix=f".{name}.{os.getpid()}.", suffix=".part"))
+
+
+def _remove_stale(folder: Path, prefix: str, suffix: str) -> None:
+    """Remove what a killed run left in `folder`: temp files and folders named
+    `PREFIX<pid>.<random>SUFFIX` whose process no longer runs. Those of live processes
+    (another build at work) are left alone."""
+    for leftover in folder.glob(f"{glob.escape(prefix)}*{glob.escape(suffix)}"):
+        pid = leftover.name[len(prefix):].split(".", 1)[0]
+        if not pid.isdigit() or _running(int(pid)):
+            continue
+        if leftover.is_dir() and not leftover.is_symlink():
+            shutil.rmtree(leftover, ignore_errors=True)
+        else:
+            leftover.unlink(missing_ok=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True  # someone else's, or not a pid we can ask about: keep its files
+    return True
 
 
 def _umask() -> int:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import Callable, Sequence
 from ..builder import Built, BuildSettings, Progress, build_loaded, load_all, output_path
 from ..cover import make_cover
 from ..errors import InputError, OutputError
+from ..files import temp_folder
 from ..overrides import Customised, Overrides
 from .chapters import chapters_json, chapters_vtt
 from .feed import FEED_NAME, Channel, Episode, make_feed
@@ -76,7 +76,7 @@ def share(paths: Sequence[str | Path], output: str | Path,
     cover = make_cover(title, description if len(description) < 80 else "")
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(dir=folder, prefix=".share-", suffix=".part"))
+        staging = temp_folder(folder, "share")
     except OSError as exc:
         raise OutputError(f"cannot write to {folder} ({exc.strerror})") from None
     try:
