@@ -7,8 +7,11 @@ back MP3s for checking. ffmpeg's failures become `AudioError`.
 from __future__ import annotations
 
 import re
+import signal
 import subprocess
 import tempfile
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -154,14 +157,19 @@ def _encode(chunks: Iterable[np.ndarray], output_args: list[str], sample_rate: i
             *output_args]
     written = 0
     with tempfile.TemporaryFile() as errors:
+        process = None
         try:
-            # its own session: a Ctrl-C reaches routinecast alone, which then stops ffmpeg
-            # and reports the interruption rather than a failed encoder
-            process = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                       stderr=errors, start_new_session=True)
-        except OSError as exc:
-            raise AudioError(f"cannot run ffmpeg to encode {name}: {exc.strerror}") from None
-        try:
+            try:
+                # its own session: a Ctrl-C reaches routinecast alone, which then stops
+                # ffmpeg and reports the interruption rather than a failed encoder; and no
+                # Ctrl-C while it starts, which would leave it running on, writing the file
+                with _interrupts_deferred():
+                    process = subprocess.Popen(args, stdin=subprocess.PIPE,
+                                               stdout=subprocess.DEVNULL, stderr=errors,
+                                               start_new_session=True)
+            except OSError as exc:
+                raise AudioError(f"cannot run ffmpeg to encode {name}: {exc.strerror}") \
+                    from None
             assert process.stdin is not None
             for chunk in chunks:
                 process.stdin.write(np.ascontiguousarray(chunk, dtype="<i2").tobytes())
@@ -173,8 +181,9 @@ def _encode(chunks: Iterable[np.ndarray], output_args: list[str], sample_rate: i
         except BrokenPipeError:
             code = process.wait()
         except BaseException:
-            process.kill()
-            process.wait()
+            if process is not None:
+                process.kill()
+                process.wait()
             raise
         if code != 0:
             errors.seek(0)
@@ -182,6 +191,19 @@ def _encode(chunks: Iterable[np.ndarray], output_args: list[str], sample_rate: i
     if written != total_samples:
         raise AudioError(f"encoding {name} received {written} samples, "
                          f"expected {total_samples}")
+
+
+@contextmanager
+def _interrupts_deferred() -> Iterator[None]:
+    """SIGINT waits until the block ends (in the main thread; elsewhere it cannot arrive)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def exact_length_ms(duration_ms: int, sample_rate: int) -> int:

@@ -26,15 +26,20 @@ def replacing(path: str | Path, overwrite: bool = True,
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         _remove_stale(path.parent, f".{path.stem}.", f".part{path.suffix}")
-        handle, temp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.{os.getpid()}.",
-                                             suffix=f".part{path.suffix}")
-        # mkstemp makes the file private; outputs are for sharing, so honour the umask
-        os.fchmod(handle, 0o666 & ~_umask())
-        os.close(handle)
     except OSError as exc:
         raise OutputError(f"cannot write to {path.parent} ({exc.strerror})") from None
-    temp = Path(temp_name)
-    try:
+    temp: Path | None = None
+    try:  # from the temp file's creation on, so that an interruption anywhere removes it
+        try:
+            handle, temp_name = tempfile.mkstemp(
+                dir=path.parent, prefix=f".{path.stem}.{os.getpid()}.",
+                suffix=f".part{path.suffix}")
+            temp = Path(temp_name)
+            # mkstemp makes the file private; outputs are for sharing, so honour the umask
+            os.fchmod(handle, 0o666 & ~_umask())
+            os.close(handle)
+        except OSError as exc:
+            raise OutputError(f"cannot write to {path.parent} ({exc.strerror})") from None
         yield temp
         if overwrite:
             os.replace(temp, path)
@@ -46,7 +51,8 @@ def replacing(path: str | Path, overwrite: bool = True,
     except OSError as exc:
         raise OutputError(f"cannot write {path} ({exc.strerror})") from None
     finally:
-        temp.unlink(missing_ok=True)
+        if temp is not None:
+            temp.unlink(missing_ok=True)
 
 
 @contextmanager
