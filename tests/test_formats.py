@@ -108,3 +108,18 @@ def test_format_and_split_errors(tmp_path, run):
     wrong = run("build", FIXTURES / "small.yaml", "-o", tmp_path / "x.mp3", "--format", "m4b")
     assert wrong.exit_code == 2 and "ends in .mp3" in wrong.output
     assert list(tmp_path.iterdir()) == []
+
+
+def test_part_names_from_titles_stay_in_their_folder(tmp_path, write_routine, speech_cache):
+    routine = write_routine(
+        "title: T\nexercises:\n"
+        "  - {name: ../../escape, hold: 1s}\n  - {name: /etc/passwd, hold: 1s}\n"
+        "  - {name: CON, hold: 1s}\n  - {name: 'NUL ..', hold: 1s}\n")
+    out = tmp_path / "out"
+    built = build([routine], out, BuildSettings(cache_dir=speech_cache, split=True))[0]
+    written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*.mp3"))
+    assert written == ["out/routine/01-introduction.mp3", "out/routine/02-escape.mp3",
+                       "out/routine/03-etc-passwd.mp3", "out/routine/04-con.mp3",
+                       "out/routine/05-nul.mp3", "out/routine/06-closing.mp3"]
+    entries = [line for line in built.path.read_text().splitlines() if not line.startswith("#")]
+    assert all(entry.startswith("routine/") and ".." not in entry for entry in entries)
