@@ -6,12 +6,10 @@ back MP3s for checking. ffmpeg's failures become `AudioError`.
 
 from __future__ import annotations
 
+import os
 import re
-import signal
 import subprocess
 import tempfile
-import threading
-from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -99,8 +97,8 @@ def encode_mp3(chunks: Iterable[np.ndarray], path: Path, sample_rate: int, bitra
     """
     _encode(chunks, ["-map_metadata", "-1", "-c:a", "libmp3lame", "-b:a", f"{bitrate_kbps}k",
                      "-compression_level", str(LAME_QUALITY), "-id3v2_version", "0",
-                     "-write_xing", "1", "-f", "mp3", str(path)],
-            sample_rate, channels, total_samples, progress, name or path.name)
+                     "-write_xing", "1", "-f", "mp3"],
+            path, sample_rate, channels, total_samples, progress, name or path.name)
 
 
 @dataclass(frozen=True)
@@ -132,8 +130,8 @@ def encode_m4b(chunks: Iterable[np.ndarray], path: Path, sample_rate: int, bitra
             inputs += ["-i", str(picture)]
             maps += ["-map", "2:v", "-c:v", "copy", "-disposition:v:0", "attached_pic"]
         _encode(chunks, [*inputs, *maps, "-c:a", "aac", "-b:a", f"{bitrate_kbps}k",
-                         "-movflags", "+faststart", "-brand", "M4B ", "-f", "mp4", str(path)],
-                sample_rate, channels, total_samples, progress, name or path.name)
+                         "-movflags", "+faststart", "-brand", "M4B ", "-f", "mp4"],
+                path, sample_rate, channels, total_samples, progress, name or path.name)
 
 
 def _ffmetadata(chapters: list[BookChapter], tags: dict[str, str]) -> str:
@@ -147,26 +145,43 @@ def _ffmetadata(chapters: list[BookChapter], tags: dict[str, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _encode(chunks: Iterable[np.ndarray], output_args: list[str], sample_rate: int,
-            channels: int, total_samples: int, progress: Callable[[int], None] | None,
-            name: str) -> None:
+def _encode(chunks: Iterable[np.ndarray], output_args: list[str], path: Path,
+            sample_rate: int, channels: int, total_samples: int,
+            progress: Callable[[int], None] | None, name: str) -> None:
     """Run ffmpeg on PCM fed through its standard input, with `output_args` after the PCM
-    input (further inputs, maps, codec, output file)."""
-    args = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-nostats", "-loglevel", "error", "-y",
-            "-f", "s16le", "-ar", str(sample_rate), "-ac", str(channels), "-i", "pipe:0",
-            *output_args]
+    input (further inputs, maps, codec, format), writing `path`.
+
+    ffmpeg writes through a descriptor of `path` opened here: should an interruption leave
+    it running on, it writes to a file that is no longer there rather than making it anew.
+    """
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+    except OSError as exc:
+        raise AudioError(f"cannot write {name}: {exc.strerror}") from None
+    try:
+        _run_encoder(chunks, [ffmpeg_exe(), "-hide_banner", "-nostdin", "-nostats",
+                              "-loglevel", "error", "-y", "-f", "s16le", "-ar",
+                              str(sample_rate), "-ac", str(channels), "-i", "pipe:0",
+                              *output_args, f"/dev/fd/{descriptor}"],
+                     descriptor, total_samples, progress, name)
+    finally:
+        os.close(descriptor)
+
+
+def _run_encoder(chunks: Iterable[np.ndarray], args: list[str], descriptor: int,
+                 total_samples: int, progress: Callable[[int], None] | None,
+                 name: str) -> None:
+    """Feed `chunks` to the ffmpeg command `args`, which writes to `descriptor`."""
     written = 0
     with tempfile.TemporaryFile() as errors:
         process = None
         try:
             try:
                 # its own session: a Ctrl-C reaches routinecast alone, which then stops
-                # ffmpeg and reports the interruption rather than a failed encoder; and no
-                # Ctrl-C while it starts, which would leave it running on, writing the file
-                with _interrupts_deferred():
-                    process = subprocess.Popen(args, stdin=subprocess.PIPE,
-                                               stdout=subprocess.DEVNULL, stderr=errors,
-                                               start_new_session=True)
+                # ffmpeg and reports the interruption rather than a failed encoder
+                process = subprocess.Popen(args, stdin=subprocess.PIPE,
+                                           stdout=subprocess.DEVNULL, stderr=errors,
+                                           start_new_session=True, pass_fds=(descriptor,))
             except OSError as exc:
                 raise AudioError(f"cannot run ffmpeg to encode {name}: {exc.strerror}") \
                     from None
@@ -191,19 +206,6 @@ def _encode(chunks: Iterable[np.ndarray], output_args: list[str], sample_rate: i
     if written != total_samples:
         raise AudioError(f"encoding {name} received {written} samples, "
                          f"expected {total_samples}")
-
-
-@contextmanager
-def _interrupts_deferred() -> Iterator[None]:
-    """SIGINT waits until the block ends (in the main thread; elsewhere it cannot arrive)."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def exact_length_ms(duration_ms: int, sample_rate: int) -> int:
