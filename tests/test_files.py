@@ -81,7 +81,9 @@ def test_an_interrupted_build_keeps_the_old_mp3_and_the_next_build_tidies(
     build = subprocess.Popen(
         [sys.executable, "-m", "routinecast", "build", FIXTURES / "small.yaml", "-o", mp3,
          "--hold-scale", "60", "-q"], env={**os.environ, "ROUTINECAST_CACHE": str(speech_cache)},
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        # a test run started in the background ignores SIGINT, and its children would too
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 60
     while not list(tmp_path.glob(".small.*.part.mp3")):
         assert build.poll() is None and time.monotonic() < deadline, build.stderr.read()
