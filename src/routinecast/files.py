@@ -62,10 +62,8 @@ def replacing_folder(path: str | Path) -> Iterator[Path]:
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        _remove_stale(path.parent, f".{path.name}.", ".part")
-        temp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.",
-                                     suffix=".part"))
-        os.chmod(temp, 0o777 & ~_umask())
+        temp = temp_folder(path.parent, path.name)
+        os.chmod(temp, 0o777 & ~_umask())  # it becomes the output: shared as the umask says
     except OSError as exc:
         raise OutputError(f"cannot write to {path.parent} ({exc.strerror})") from None
     old = path.parent / f"{temp.name[:-len('.part')]}.old"

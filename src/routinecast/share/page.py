@@ -76,7 +76,7 @@ def make_page(title: str, description: str, cards: list[Card], feed_name: str,
 
 def _card(card: Card, number: int) -> str:
     routine, plan = card.routine, card.plan
-    facts = [format_ms(plan.duration_ms).rsplit(".", 1)[0],
+    facts = [_clock(plan.duration_ms),
              f"{len(plan.leaf_chapters())} chapters"]
     if routine.author:
         facts.append(f"by {escape(routine.author)}")
@@ -132,7 +132,7 @@ def _chapter(chapter: Chapter, notes: dict[str, str]) -> str:
 def _seek(start_ms: int, title: str, leaf: bool) -> str:
     leaf_attribute = " data-leaf" if leaf else ""
     return (f'<button type="button" class="seek" data-start-ms="{start_ms}"{leaf_attribute}>'
-            f'<span class="time">{format_ms(start_ms).rsplit(".", 1)[0]}</span> '
+            f'<span class="time">{_clock(start_ms)}</span> '
             f'<span class="title">{escape(title)}</span></button>')
 
 
@@ -180,8 +180,13 @@ def _transcript(plan: Plan) -> list[tuple[int, str]]:
 
 def _line(start_ms: int, text: str) -> str:
     return (f'<li><button type="button" class="seek" data-start-ms="{start_ms}">'
-            f'<span class="time">{format_ms(start_ms).rsplit(".", 1)[0]}</span></button> '
+            f'<span class="time">{_clock(start_ms)}</span></button> '
             f"{escape(text)}</li>\n")
+
+
+def _clock(ms: int) -> str:
+    """`83500` → `1:23`: times as a player shows them."""
+    return format_ms(ms).rsplit(".", 1)[0]
 
 
 def _link_or_text(text: str) -> str:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import EngineUnavailable, InputError, LanguageError, VoiceError
+from . import language_family
 
 INSTALL = ("espeak-ng is not installed; install it with `sudo apt-get install espeak-ng` "
            "(Debian, Ubuntu) or use --engine piper")
@@ -98,14 +99,14 @@ class EspeakEngine:
         if not self.exe:
             raise EngineUnavailable(INSTALL)
         tag = language.replace("_", "-").lower()
-        family = tag.split("-")[0]
+        family = language_family(tag)
         names = {voice.name.lower(): voice for voice in voices()}
         if voice:
             chosen = names.get(voice.lower())
             if chosen is None:
                 raise InputError(f"unknown espeak-ng voice `{voice}` (see `routinecast voices "
                                  "--engine espeak`)")
-            if not any(code.lower().split("-")[0] == family for code in chosen.languages):
+            if not any(language_family(code) == family for code in chosen.languages):
                 raise LanguageError(f"espeak-ng voice `{chosen.name}` does not speak the "
                                     f"routine's language `{language}`")
             self.voice = chosen.name

@@ -17,6 +17,7 @@ import numpy as np
 
 from ..errors import EngineUnavailable, InputError, LanguageError, VoiceError
 from ..ffmpeg import decode_bytes
+from . import language_family
 
 OFFLINE = "gTTS needs internet access; use --engine piper for the offline voice"
 TIMEOUT_S = (5.0, 20.0)
@@ -66,7 +67,7 @@ class GttsEngine:
     def __init__(self, voice: str | None = None, speed: float = 1.0, language: str = "en"):
         known = {code.lower(): code for code in languages()}
         tag = language.replace("_", "-").lower()
-        family = _ALIASES.get(tag.split("-")[0], tag.split("-")[0])
+        family = _ALIASES.get(language_family(tag), language_family(tag))
         code = known.get(tag) or known.get(family)
         if code is None:
             raise LanguageError(f"gTTS cannot speak the routine's language `{language}`")
