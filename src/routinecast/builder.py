@@ -17,7 +17,7 @@ from .cover import make_cover
 from .dump import dump_routine
 from .errors import (EngineUnavailable, InputError, OutputError, OverrideError, RoutineError,
                      TaggingError)
-from .files import replacing, replacing_folder, write_text_atomic
+from .files import replacing, replacing_folder, unsafe_name, write_text_atomic
 from .ffmpeg import BookChapter, encode_m4b, encode_mp3, exact_length_ms
 from .models import Plan, Routine, Voice
 from .overrides import Customised, Overrides, customise
@@ -144,12 +144,18 @@ def output_suffix(settings: BuildSettings) -> str:
 
 def output_path(customised: Customised, output: str | Path, suffix: str = ".mp3") -> Path:
     """`content/low-back.yaml` → `OUTPUT/low-back.mp3`, or `OUTPUT/low-back-me-x1.5.mp3` for
-    a variant; `output` itself when it names a file ending in `suffix`."""
+    a variant; `output` itself when it names a file ending in `suffix`. A name made from
+    file names that is not safe to write everywhere (see `unsafe_name`) is refused."""
     output = Path(output)
     if output.suffix.lower() == suffix:
         return output
     stem = Path(customised.routine.path).stem
     name = f"{stem}-{customised.variant}" if customised.variant else stem
+    reason = unsafe_name(name)
+    if reason:
+        raise InputError(f"the output name {name!r}, made from the file name, {reason}; "
+                         f"rename the file, or name the output with -o FILE{suffix}",
+                         customised.routine.path)
     return output / f"{name}{suffix}"
 
 

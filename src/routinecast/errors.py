@@ -6,6 +6,7 @@ derived from `RoutinecastError` is a failure of the environment or a tool (exit 
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 
 
@@ -22,7 +23,10 @@ class RoutinecastError(Exception):
         where = self.path or ""
         if where and self.line is not None:
             where = f"{where}:{self.line}"
-        return f"{where}: {self.message}" if where else self.message
+        line = f"{where}: {self.message}" if where else self.message
+        # a file name or a quoted value may hold a newline or an escape sequence: shown as
+        # escapes, so that the error stays one line and cannot drive the terminal
+        return "".join(repr(c)[1:-1] if unicodedata.category(c) == "Cc" else c for c in line)
 
 
 class InputError(RoutinecastError):

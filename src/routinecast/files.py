@@ -7,6 +7,7 @@ import glob
 import os
 import shutil
 import tempfile
+import unicodedata
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -84,6 +85,36 @@ def replacing_folder(path: str | Path) -> Iterator[Path]:
             os.replace(old, path)
         shutil.rmtree(temp, ignore_errors=True)
         shutil.rmtree(old, ignore_errors=True)
+
+
+MAX_NAME_BYTES = 200
+"""Longest output name (UTF-8 bytes, before its suffix): file systems allow 255, and the temp
+file beside it and the share's `NAME.chapters.json` add up to 50 more."""
+_WINDOWS_DEVICES = {"con", "prn", "aux", "nul", *(f"{port}{n}" for port in ("com", "lpt")
+                                                   for n in range(1, 10))}
+_UNPORTABLE = set('<>:"/\\|?*')
+
+
+def unsafe_name(name: str) -> str | None:
+    """Why `name` should not name an output file, or None if it may.
+
+    Outputs are copied to phones, memory cards, Windows machines and web servers, so a name
+    must be one that all of them keep as it is, and it must stay in its folder."""
+    if name in ("", ".", ".."):
+        return "is not a file name"
+    if name.startswith("."):
+        return "starts with `.`, which hides the file (web servers refuse to serve it)"
+    odd = sorted({c for c in name if c in _UNPORTABLE or unicodedata.category(c) == "Cc"})
+    if odd:
+        return (f"holds {' '.join(repr(c) for c in odd)}, which Windows, memory cards or "
+                "playlists cannot hold")
+    if name.endswith((" ", ".")):
+        return "ends in a space or a dot, which Windows drops"
+    if name.split(".")[0].rstrip().lower() in _WINDOWS_DEVICES:
+        return "is the name of a device on Windows"
+    if len(name.encode("utf-8")) > MAX_NAME_BYTES:
+        return f"is longer than {MAX_NAME_BYTES} bytes"
+    return None
 
 
 def write_text_atomic(path: str | Path, text: str, overwrite: bool = True,

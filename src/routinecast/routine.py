@@ -28,6 +28,9 @@ MAX_NODES = 100_000
 MAX_TEXT_CHARS = 2_000
 MAX_HOLD_MS = 2 * 3_600_000
 MAX_COUNT = 1_000
+MAX_TOC_ENTRIES = 255
+"""Chapters in one table of contents: ID3 counts a CTOC frame's entries in one byte. The top
+one also holds the introduction and closing chapters, a section's its spoken title."""
 MAX_COUNTDOWN = 10
 MIN_REMIND_MS = 10_000
 SPEED_RANGE = (0.5, 2.0)
@@ -291,7 +294,8 @@ class _Validator:
 
     # -- scalars ----------------------------------------------------------------------
 
-    def text(self, value: Any, where: str, line: int | None) -> str:
+    def text(self, value: Any, where: str, line: int | None, spoken: bool = False) -> str:
+        """A one-line text; a `spoken` one must give the voice something to say."""
         if isinstance(value, bool):
             raise self.fail(line, where, f"must be text, not {_kind(value)} (put words like "
                             "yes, no, on and off in quotes)")
@@ -315,20 +319,26 @@ class _Validator:
         if len(text) > MAX_TEXT_CHARS:
             raise self.fail(line, where, f"is {len(text)} characters long; "
                             f"the limit is {MAX_TEXT_CHARS} (split it into several)")
+        if spoken and not any(unicodedata.category(c)[0] in "LNS" for c in text):
+            # voices say nothing for punctuation alone, which would fail the build later
+            raise self.fail(line, where, f"{text!r} has nothing to say (no letters, digits "
+                            "or symbols); write it as words")
         return text
 
-    def optional_text(self, data: _Map, key: str, where: str) -> str | None:
+    def optional_text(self, data: _Map, key: str, where: str,
+                      spoken: bool = False) -> str | None:
         if key not in data or data[key] is None:
             return None
-        return self.text(data[key], _join(where, key), data.key_lines[key])
+        return self.text(data[key], _join(where, key), data.key_lines[key], spoken)
 
-    def texts(self, value: Any, where: str, line: int | None) -> tuple[str, ...]:
+    def texts(self, value: Any, where: str, line: int | None,
+              spoken: bool = False) -> tuple[str, ...]:
         """A text or a list of texts."""
         if isinstance(value, _Seq):
             items = self.sequence(value, where, line)
-            return tuple(self.text(item, _join(where, i), item_line)
+            return tuple(self.text(item, _join(where, i), item_line, spoken)
                          for i, (item, item_line) in enumerate(zip(items, items.item_lines)))
-        return (self.text(value, where, line),)
+        return (self.text(value, where, line, spoken),)
 
     def count(self, value: Any, where: str, line: int | None, low: int, high: int) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
@@ -416,7 +426,7 @@ class _Validator:
                        else "needs `exercises` (a list) or `sections`")
             raise self.error(message, self.path,
                                lines.get("sections") if has_exercises else data.line)
-        title = self.text(data["title"], "title", lines["title"])
+        title = self.text(data["title"], "title", lines["title"], spoken=True)
         header = dict(
             description=self.optional_text(data, "description", ""),
             author=self.optional_text(data, "author", ""),
@@ -425,12 +435,14 @@ class _Validator:
             equipment=(self.texts(data["equipment"], "equipment", lines["equipment"])
                        if data.get("equipment") is not None else ()),
             voice=self.voice(data),
-            intro=self.optional_text(data, "intro", ""),
-            outro=self.optional_text(data, "outro", ""),
+            intro=self.optional_text(data, "intro", "", spoken=True),
+            outro=self.optional_text(data, "outro", "", spoken=True),
         )
         defaults = self.defaults(data)
         self.seen_ids: dict[str, int | None] = {}
         if has_exercises:
+            self.fits_toc(data["exercises"], "exercises", lines["exercises"],
+                          MAX_TOC_ENTRIES - 2, "group them into sections")
             exercises = self.exercises(data["exercises"], "exercises", lines["exercises"],
                                        defaults)
             sections = (Section(id="", title="", exercises=exercises),)
@@ -518,24 +530,37 @@ class _Validator:
 
     def sections(self, value: Any, line: int | None, defaults: Defaults) -> tuple[Section, ...]:
         items = self.sequence(value, "sections", line)
+        self.fits_toc(items, "sections", line, MAX_TOC_ENTRIES - 2,
+                      "split the routine into several files")
         seen: dict[str, int | None] = {}
         sections = []
         for i, (item, item_line) in enumerate(zip(items, items.item_lines)):
             where = f"sections[{i}]"
             section = self.mapping(item, where, item_line, SECTION_KEYS,
                                    required=("title", "exercises"))
-            title = self.text(section["title"], f"{where}.title", section.key_lines["title"])
+            title = self.text(section["title"], f"{where}.title", section.key_lines["title"],
+                             spoken=True)
             section_id = slugify(title) or f"section-{i + 1}"
             if section_id in seen:
                 raise self.fail(section.key_lines["title"], f"{where}.title",
                                 f'"{title}" is already the title of the section at line '
                                 f"{seen[section_id]}")
             seen[section_id] = section.key_lines["title"]
+            self.fits_toc(section["exercises"], f"{where}.exercises",
+                          section.key_lines["exercises"], MAX_TOC_ENTRIES - 1,
+                          "split the section in two")
             exercises = self.exercises(section["exercises"], f"{where}.exercises",
                                        section.key_lines["exercises"], defaults)
             sections.append(Section(id=section_id, title=title, exercises=exercises,
-                                    intro=self.optional_text(section, "intro", where)))
+                                    intro=self.optional_text(section, "intro", where, spoken=True)))
         return tuple(sections)
+
+    def fits_toc(self, value: Any, where: str, line: int | None, room: int, fix: str) -> None:
+        """Refuse more chapters than one table of contents can list (see MAX_TOC_ENTRIES)."""
+        if isinstance(value, _Seq) and len(value) > room:
+            raise self.fail(line, where, f"has {len(value)} entries; one chapter list holds at "
+                            f"most {room} (ID3 tables of contents hold {MAX_TOC_ENTRIES} "
+                            f"chapters); {fix}")
 
     def exercises(self, value: Any, where: str, line: int | None,
                   defaults: Defaults) -> tuple[Exercise, ...]:
@@ -546,7 +571,7 @@ class _Validator:
     def exercise(self, value: Any, where: str, line: int | None, defaults: Defaults) -> Exercise:
         data = self.mapping(value, where, line, EXERCISE_KEYS, required=("name",))
         lines = data.key_lines
-        name = self.text(data["name"], f"{where}.name", lines["name"])
+        name = self.text(data["name"], f"{where}.name", lines["name"], spoken=True)
         exercise_id = self.exercise_id(data, where, name)
         breath = defaults.breath_ms
 
@@ -557,13 +582,13 @@ class _Validator:
                                  allow_zero=allow_zero)
 
         hold_ms = duration("hold", defaults.hold_ms, False)
-        during = self.optional_text(data, "during", where)
+        during = self.optional_text(data, "during", where, spoken=True)
         if data.get("phases") is not None:
             phases = self.phases(data["phases"], f"{where}.phases", lines["phases"], hold_ms,
                                  during, breath)
         else:
             phases = (Phase(hold_ms=hold_ms, during=during),)
-        setup = self.texts(data["setup"], f"{where}.setup", lines["setup"]) \
+        setup = self.texts(data["setup"], f"{where}.setup", lines["setup"], spoken=True) \
             if data.get("setup") is not None else ()
         return Exercise(
             id=exercise_id, name=name, phases=phases, setup=setup,
@@ -633,6 +658,7 @@ class _Validator:
                 phase_hold = self.duration(data["hold"], f"{phase_where}.hold",
                                            data.key_lines["hold"], breath_ms)
             phases.append(Phase(hold_ms=phase_hold,
-                                say=self.optional_text(data, "say", phase_where),
-                                during=self.optional_text(data, "during", phase_where) or during))
+                                say=self.optional_text(data, "say", phase_where, spoken=True),
+                                during=self.optional_text(data, "during", phase_where, spoken=True)
+                                or during))
         return tuple(phases)

@@ -9,6 +9,8 @@ in file order, so the chapter frames are written last, in start-time order, by u
 
 from __future__ import annotations
 
+import itertools
+
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,7 +100,7 @@ def _chapter_frames(plan: Plan) -> list[CTOC | CHAP]:
     """One top CTOC, a child CTOC per section, then every CHAP in start-time order."""
     tocs: list[CTOC] = []
     chaps: list[CHAP] = []
-    counter = iter(range(1, 10_000))
+    counter = itertools.count(1)
 
     def chap(chapter: Chapter) -> str:
         element_id = f"ch{next(counter)}"

@@ -138,12 +138,9 @@ def _summary(built: Built) -> str:
 
 
 def _check_names(customised: Customised, folder: Path) -> None:
-    """Refuse names `serve` would hide, and replacing a routine file routinecast did not
-    write (such as the routine being shared, when sharing into its own folder)."""
+    """Refuse replacing a routine file routinecast did not write (such as the routine being
+    shared, when sharing into its own folder)."""
     stem = output_path(customised, folder).stem
-    if stem.startswith("."):
-        raise InputError(f"{customised.routine.path}: shared files would be named {stem}.*, "
-                         "hidden from web servers; rename the routine file")
     copy = folder / f"{stem}.yaml"
     if copy.exists() and not _written_by_us(copy):
         raise InputError(f"sharing into {folder} would overwrite {copy}, which routinecast "
