@@ -11,8 +11,13 @@ import time
 import pytest
 
 from routinecast.errors import OutputError
+from routinecast.ffmpeg import decode_pcm, probe_chapters
 from routinecast.files import replacing, replacing_folder
+from routinecast.render import sample_index
+from routinecast.tagging import read_tags
+from routinecast.tts.cache import ClipCache
 
+from audio import RATE
 from conftest import FIXTURES
 
 
@@ -100,3 +105,30 @@ def test_an_interrupted_build_keeps_the_old_mp3_and_the_next_build_tidies(
         assert list(tmp_path.glob(".small.*.part.mp3"))  # what SIGKILL leaves behind…
     assert run("build", FIXTURES / "small.yaml", "-o", mp3).exit_code == 0
     assert not list(tmp_path.glob(".*"))  # …the next build removes
+
+
+def test_two_builds_at_once_on_one_empty_cache_both_come_out_right(tmp_path):
+    """Both synthesise the same texts at the same moments, so they race on every cache
+    entry; each must still write an MP3 whose audio and chapters agree, and leave the cache
+    whole for the next build."""
+    cache = tmp_path / "cache"
+    env = {**os.environ, "ROUTINECAST_CACHE": str(cache)}
+    builds = [subprocess.Popen(
+        [sys.executable, "-m", "routinecast", "build", FIXTURES / "small.yaml", "-o",
+         tmp_path / name / "small.mp3", "-q"], env=env, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE) for name in ("a", "b")]
+    for build in builds:
+        _, stderr = build.communicate(timeout=120)
+        assert build.returncode == 0, stderr.decode()
+    for name in ("a", "b"):
+        mp3 = tmp_path / name / "small.mp3"
+        chapters = read_tags(mp3).chapters
+        assert chapters[0][1] == 0 and all(
+            before[2] == after[1] for before, after in zip(chapters, chapters[1:]))
+        # the audio lasts exactly as long as the chapters say, to the sample
+        assert len(decode_pcm(mp3, RATE)) == sample_index(chapters[-1][2], RATE)
+        assert [c.title for c in probe_chapters(mp3)] == [c[3] for c in chapters]
+    entries = list(cache.rglob("*"))
+    assert not [e for e in entries if e.is_file() and e.suffix != ".clip"]  # no temp files
+    clips = ClipCache(cache)
+    assert all(clips.get(e.stem, RATE) is not None for e in entries if e.suffix == ".clip")

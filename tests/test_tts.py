@@ -52,14 +52,32 @@ def test_each_text_is_synthesised_once_then_cached(joe, tmp_path):
     assert np.array_equal(first["One."], again["One."])
 
 
-def test_a_damaged_cache_entry_is_synthesised_again(joe, tmp_path):
+@pytest.mark.parametrize("damage", [
+    lambda data: data[:100],                                   # truncated in the header
+    lambda data: data[:-1],                                    # a byte short
+    lambda data: data[:-2],                                    # a sample short
+    lambda data: data + b"\0\0",                               # a sample too many
+    lambda data: _flip(data, len(data) // 2),                  # a bit of a sample
+    lambda data: _flip(data, 20),                              # a bit of the sample rate
+    lambda data: _flip(data, 3),                               # a bit of the magic line
+    lambda data: b"",                                          # emptied
+], ids=["truncated", "byte-short", "sample-short", "sample-more", "sample-bit", "rate-bit",
+        "magic-bit", "empty"])
+def test_a_damaged_cache_entry_is_synthesised_again(joe, tmp_path, damage):
     engine = Counting(joe)
     cache = ClipCache(tmp_path)
-    synthesize_all(["Relax."], engine, cache, RATE)
-    (entry,) = tmp_path.glob("*/*.wav")
-    entry.write_bytes(entry.read_bytes()[:100])
+    first = synthesize_all(["Relax."], engine, cache, RATE)["Relax."]
+    (entry,) = tmp_path.glob("*/*.clip")
+    good = entry.read_bytes()
+    entry.write_bytes(damage(good))
     clips = synthesize_all(["Relax."], engine, cache, RATE)
     assert engine.said == ["Relax.", "Relax."] and len(clips["Relax."]) > RATE // 4
+    assert np.array_equal(cache.get(entry.stem, RATE), clips["Relax."])  # replaced whole
+    assert len(entry.read_bytes()) == len(good) - 2 * len(first) + 2 * len(clips["Relax."])
+
+
+def _flip(data: bytes, index: int) -> bytes:
+    return data[:index] + bytes([data[index] ^ 0x10]) + data[index + 1:]
 
 
 def test_cache_key_separates_engine_voice_speed_rate_and_text(tmp_path):

@@ -1,15 +1,17 @@
 """Disk cache of synthesised speech, keyed by engine, voice, speed, sample rate and text.
 
-Entries are 16-bit mono WAV files at the track's sample rate, written atomically; an entry
-that cannot be read back whole is treated as missing and synthesised again.
+An entry is a small file of its own: a magic line, the sample rate, the SHA-256 of the
+samples, then the samples (16-bit mono, little-endian). Entries are written atomically, so
+builds running at once share the cache safely; one that is truncated, bit-flipped or of
+another format is treated as missing, synthesised again and replaced.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import struct
 import tempfile
-import wave
 from pathlib import Path
 
 import numpy as np
@@ -17,8 +19,11 @@ import numpy as np
 from ..errors import OutputError
 
 ENV_VAR = "ROUTINECAST_CACHE"
-CLIP_FORMAT = "1"
+CLIP_FORMAT = "2"
 """Bumped whenever the processing of clips before caching changes, so old entries are not used."""
+_MAGIC = b"routinecast clip\n"
+_HEADER = struct.Struct("<I32s")
+"""After the magic line: the sample rate, and the SHA-256 digest of the sample bytes."""
 
 
 def default_cache_dir() -> Path:
@@ -41,33 +46,34 @@ class ClipCache:
         return hashlib.sha256(identity.encode("utf-8")).hexdigest()
 
     def _path(self, key: str) -> Path:
-        return self.directory / key[:2] / f"{key}.wav"
+        return self.directory / key[:2] / f"{key}.clip"
 
     def get(self, key: str, sample_rate: int) -> np.ndarray | None:
+        """The clip stored under `key`, or None if there is none or it is damaged."""
         try:
-            with wave.open(str(self._path(key)), "rb") as wav:
-                if (wav.getnchannels(), wav.getsampwidth(), wav.getframerate()) != \
-                        (1, 2, sample_rate):
-                    return None
-                frames = wav.getnframes()
-                data = wav.readframes(frames)
-        except (OSError, EOFError, wave.Error):
+            data = self._path(key).read_bytes()
+        except OSError:
             return None
-        if frames == 0 or len(data) != frames * 2:
+        start = len(_MAGIC) + _HEADER.size
+        if not data.startswith(_MAGIC) or len(data) <= start or (len(data) - start) % 2:
             return None
-        return np.frombuffer(data, dtype="<i2").copy()
+        rate, digest = _HEADER.unpack_from(data, len(_MAGIC))
+        samples = data[start:]
+        if rate != sample_rate or hashlib.sha256(samples).digest() != digest:
+            return None
+        return np.frombuffer(samples, dtype="<i2").copy()
 
     def put(self, key: str, samples: np.ndarray, sample_rate: int) -> None:
+        """Store `samples` under `key`, replacing any entry there."""
         path = self._path(key)
+        data = samples.astype("<i2").tobytes()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             handle, temp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
             try:
-                with os.fdopen(handle, "wb") as raw, wave.open(raw, "wb") as wav:
-                    wav.setnchannels(1)
-                    wav.setsampwidth(2)
-                    wav.setframerate(sample_rate)
-                    wav.writeframes(samples.astype("<i2").tobytes())
+                with os.fdopen(handle, "wb") as file:
+                    file.write(_MAGIC + _HEADER.pack(sample_rate, hashlib.sha256(data).digest())
+                               + data)
                 os.replace(temp, path)
             except BaseException:
                 Path(temp).unlink(missing_ok=True)
