@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -132,3 +133,77 @@ def test_two_builds_at_once_on_one_empty_cache_both_come_out_right(tmp_path):
     assert not [e for e in entries if e.is_file() and e.suffix != ".clip"]  # no temp files
     clips = ClipCache(cache)
     assert all(clips.get(e.stem, RATE) is not None for e in entries if e.suffix == ".clip")
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """Mounts a tmpfs of the given size (KiB), read-only if asked, and returns its path; as
+    root, permissions do not stop writes, but a read-only or full file system does."""
+    mounted = []
+
+    def mount(size_kib: int, read_only: bool = False) -> Path:
+        point = tmp_path / f"disk{len(mounted)}"
+        point.mkdir()
+        options = f"size={size_kib}k" + (",ro" if read_only else "")
+        done = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(point)],
+                              capture_output=True, text=True)
+        if done.returncode != 0:
+            pytest.skip(f"cannot mount a small file system here: {done.stderr.strip()}")
+        mounted.append(point)
+        return point
+
+    yield mount
+    for point in mounted:
+        subprocess.run(["umount", "-l", str(point)], check=True)
+
+
+@pytest.mark.parametrize("command", [
+    ["build", FIXTURES / "small.yaml", "-o", "{disk}"],
+    ["build", FIXTURES / "small.yaml", "--split", "-o", "{disk}"],
+    ["share", FIXTURES / "small.yaml", "-o", "{disk}/share"],
+    ["extract", "{mp3}", "-o", "{disk}/small.yaml"],
+    ["profile", "init", "{disk}/me.yaml"],
+])
+def test_a_read_only_folder_is_a_clear_error(small_disk, run, built_small, command):
+    disk = small_disk(64, read_only=True)
+    args = [str(a).format(disk=disk, mp3=built_small) for a in command]
+    result = run(*args)
+    assert result.exit_code == 1, result.output
+    assert result.stderr.startswith(f"cannot write to {disk}")
+    assert result.stderr.endswith("(Read-only file system); write somewhere else (-o)\n")
+
+
+@pytest.fixture
+def built_small(tmp_path, run, speech_cache) -> Path:
+    mp3 = tmp_path / "small.mp3"
+    assert run("build", FIXTURES / "small.yaml", "-o", mp3).exit_code == 0
+    return mp3
+
+
+def test_a_full_disk_is_refused_before_encoding_and_keeps_the_old_mp3(
+        small_disk, run, built_small):
+    disk = small_disk(built_small.stat().st_size // 1024 + 200)
+    mp3 = disk / "small.mp3"
+    mp3.write_bytes(built_small.read_bytes())
+    result = run("build", FIXTURES / "small.yaml", "-o", mp3, "--hold-scale", "2")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"{disk} has 0.") and "small.mp3 needs about" in \
+        result.stderr and result.stderr.endswith("free up space, or write somewhere else (-o)\n")
+    assert mp3.read_bytes() == built_small.read_bytes()
+    assert sorted(p.name for p in disk.iterdir()) == ["small.mp3"]
+
+
+def test_a_disk_filling_up_while_encoding_keeps_the_old_mp3(
+        small_disk, run, built_small, monkeypatch):
+    """The disk has room when the build starts (another program fills it meanwhile, here:
+    the check is skipped): ffmpeg's failure is reported as the full disk it is."""
+    monkeypatch.setattr("routinecast.builder.ensure_space", lambda *args: None)
+    disk = small_disk(built_small.stat().st_size // 1024 + 200)
+    mp3 = disk / "small.mp3"
+    mp3.write_bytes(built_small.read_bytes())
+    result = run("build", FIXTURES / "small.yaml", "-o", mp3, "--hold-scale", "2")
+    assert result.exit_code == 1
+    assert result.stderr == ("cannot write small.mp3 (No space left on device); free up "
+                             "space, or write somewhere else (-o)\n")
+    assert mp3.read_bytes() == built_small.read_bytes()
+    assert sorted(p.name for p in disk.iterdir()) == ["small.mp3"]

@@ -17,7 +17,7 @@ from .cover import make_cover
 from .dump import dump_routine
 from .errors import (EngineUnavailable, InputError, OutputError, OverrideError, RoutineError,
                      TaggingError)
-from .files import replacing, replacing_folder, unsafe_name, write_text_atomic
+from .files import ensure_space, replacing, replacing_folder, unsafe_name, write_text_atomic
 from .ffmpeg import BookChapter, encode_m4b, encode_mp3, exact_length_ms
 from .models import Plan, Routine, Voice
 from .overrides import Customised, Overrides, customise
@@ -200,11 +200,14 @@ def write_mp3(prepared: Prepared, path: Path, settings: BuildSettings = BuildSet
     routine_text = routine_text or dump_routine(prepared.routine)
     track, total = _calibrated(prepared, settings)
     report = (lambda done: progress("encoding", done, total)) if progress else None
+    cover = cover or cover_for(prepared.plan)
     with replacing(path) as temp:
+        ensure_space(temp.parent, _size(total, settings, len(cover) + len(routine_text)),
+                     path.name)
         encode_mp3(track.blocks(), temp, settings.sample_rate, settings.bitrate, total, report,
                    name=path.name, channels=track.channels)
         write_tags(temp, prepared.routine, prepared.plan, f"routinecast {__version__}",
-                   routine_text, cover or cover_for(prepared.plan))
+                   routine_text, cover)
     return Built(path, prepared.plan, track.measured, prepared.routine, routine_text)
 
 
@@ -223,9 +226,11 @@ def write_m4b(prepared: Prepared, path: Path, settings: BuildSettings = BuildSet
         tags["artist"] = routine.author
     if routine.description:
         tags["comment"] = routine.description
+    cover = cover or cover_for(plan)
     with replacing(path) as temp:
+        ensure_space(temp.parent, _size(total, settings, len(cover)), path.name)
         encode_m4b(track.blocks(), temp, settings.sample_rate, settings.bitrate, total,
-                   chapters, tags, cover or cover_for(plan), report, path.name, track.channels)
+                   chapters, tags, cover, report, path.name, track.channels)
     return Built(path, plan, track.measured, routine, routine_text or dump_routine(routine))
 
 
@@ -259,6 +264,8 @@ def write_split(prepared: Prepared, path: Path, settings: BuildSettings = BuildS
     done = 0
     lines = ["#EXTM3U", f"#PLAYLIST:{_one_line(routine.title)}"]
     with replacing_folder(folder) as temp_folder:
+        ensure_space(temp_folder, _size(total, settings, len(chapters) * (
+            len(cover) + len(routine_text))), f"{folder.name}/")
         for number, chapter in enumerate(chapters, start=1):
             name = f"{number:02d}-{slugify(chapter.title) or 'chapter'}.mp3"
             length = (sample_index(chapter.end_ms, rate) - sample_index(chapter.start_ms, rate))
@@ -273,6 +280,12 @@ def write_split(prepared: Prepared, path: Path, settings: BuildSettings = BuildS
                       f"{_one_line(chapter.title)}", f"{folder.name}/{name}"]
     write_text_atomic(path, "\n".join(lines) + "\n")
     return Built(path, plan, track.measured, routine, routine_text)
+
+
+def _size(samples: int, settings: BuildSettings, tags: int) -> int:
+    """About how many bytes a constant-bitrate file of `samples` takes, with `tags` bytes of
+    tags (and a little room for the rest of them and the container)."""
+    return samples * settings.bitrate * 125 // settings.sample_rate + tags + 16 * 1024
 
 
 def _one_line(text: str) -> str:

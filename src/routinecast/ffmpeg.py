@@ -6,6 +6,7 @@ back MP3s for checking. ffmpeg's failures become `AudioError`.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import subprocess
@@ -18,6 +19,7 @@ from typing import Callable, Iterable, Iterator
 import numpy as np
 
 from .errors import AudioError
+from .files import cannot_write
 
 LAME_QUALITY = 3
 """LAME's -q (0 best … 9 fastest): 3 is LAME's own default for CBR."""
@@ -168,6 +170,10 @@ def _encode(chunks: Iterable[np.ndarray], output_args: list[str], path: Path,
         os.close(descriptor)
 
 
+_DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+"""Errors ffmpeg reports (by their text) when the output's disk is full or its file too big."""
+
+
 def _run_encoder(chunks: Iterable[np.ndarray], args: list[str], descriptor: int,
                  total_samples: int, progress: Callable[[int], None] | None,
                  name: str) -> None:
@@ -202,7 +208,12 @@ def _run_encoder(chunks: Iterable[np.ndarray], args: list[str], descriptor: int,
             raise
         if code != 0:
             errors.seek(0)
-            raise AudioError(f"ffmpeg failed to encode {name}: {_last_line(errors.read())}")
+            said = errors.read()
+            full = next((number for number in _DISK_FULL if os.strerror(number).encode() in said),
+                        None)
+            if full:  # the disk's fault, not ffmpeg's: say so, with the fix
+                raise cannot_write(name, OSError(full, os.strerror(full)), into=False)
+            raise AudioError(f"ffmpeg failed to encode {name}: {_last_line(said)}")
     if written != total_samples:
         raise AudioError(f"encoding {name} received {written} samples, "
                          f"expected {total_samples}")

@@ -3,6 +3,7 @@ once complete, so that a failed or interrupted write leaves the old file as it w
 
 from __future__ import annotations
 
+import errno
 import glob
 import os
 import shutil
@@ -28,7 +29,7 @@ def replacing(path: str | Path, overwrite: bool = True,
         path.parent.mkdir(parents=True, exist_ok=True)
         _remove_stale(path.parent, f".{path.stem}.", f".part{path.suffix}")
     except OSError as exc:
-        raise OutputError(f"cannot write to {path.parent} ({exc.strerror})") from None
+        raise cannot_write(path.parent, exc) from None
     temp: Path | None = None
     try:  # from the temp file's creation on, so that an interruption anywhere removes it
         try:
@@ -40,7 +41,7 @@ def replacing(path: str | Path, overwrite: bool = True,
             os.fchmod(handle, 0o666 & ~_umask())
             os.close(handle)
         except OSError as exc:
-            raise OutputError(f"cannot write to {path.parent} ({exc.strerror})") from None
+            raise cannot_write(path.parent, exc) from None
         yield temp
         if overwrite:
             os.replace(temp, path)
@@ -50,7 +51,7 @@ def replacing(path: str | Path, overwrite: bool = True,
             except FileExistsError:
                 raise InputError(f"{path} already exists; use --force to overwrite it") from None
     except OSError as exc:
-        raise OutputError(f"cannot write {path} ({exc.strerror})") from None
+        raise cannot_write(path, exc, into=False) from None
     finally:
         if temp is not None:
             temp.unlink(missing_ok=True)
@@ -66,7 +67,7 @@ def replacing_folder(path: str | Path) -> Iterator[Path]:
         temp = temp_folder(path.parent, path.name)
         os.chmod(temp, 0o777 & ~_umask())  # it becomes the output: shared as the umask says
     except OSError as exc:
-        raise OutputError(f"cannot write to {path.parent} ({exc.strerror})") from None
+        raise cannot_write(path.parent, exc) from None
     old = path.parent / f"{temp.name[:-len('.part')]}.old"
     moved = False
     try:
@@ -79,12 +80,41 @@ def replacing_folder(path: str | Path) -> Iterator[Path]:
         os.replace(temp, path)
         moved = False
     except OSError as exc:
-        raise OutputError(f"cannot write {path} ({exc.strerror})") from None
+        raise cannot_write(path, exc, into=False) from None
     finally:
         if moved:  # the new folder could not take its place: the old one goes back
             os.replace(old, path)
         shutil.rmtree(temp, ignore_errors=True)
         shutil.rmtree(old, ignore_errors=True)
+
+
+def cannot_write(path: str | Path, exc: OSError, into: bool = True) -> OutputError:
+    """Our error for `exc`, raised writing `path` (or `into` the folder `path`), with the fix
+    when there is a usual one."""
+    advice = {errno.ENOSPC: "; free up space, or write somewhere else (-o)",
+              errno.EDQUOT: "; free up space, or write somewhere else (-o)",
+              errno.EROFS: "; write somewhere else (-o)",
+              errno.EACCES: "; write somewhere else (-o), or change its permissions",
+              errno.EPERM: "; write somewhere else (-o), or change its permissions",
+              }.get(exc.errno, "")
+    return OutputError(f"cannot write {'to ' if into else ''}{path} "
+                       f"({exc.strerror or exc}){advice}")
+
+
+def ensure_space(folder: Path, needed: int, name: str) -> None:
+    """Refuse to start writing `name` (about `needed` bytes) into `folder` when the disk
+    clearly has too little room, rather than failing once most of the work is done."""
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        return  # the write itself will say what is wrong
+    if free < needed:
+        raise OutputError(f"{folder} has {_megabytes(free)} free, but {name} needs about "
+                          f"{_megabytes(needed)}; free up space, or write somewhere else (-o)")
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1e6:.1f} MB"
 
 
 MAX_NAME_BYTES = 200

@@ -20,8 +20,8 @@ from typing import Callable, Sequence
 
 from ..builder import Built, BuildSettings, Progress, build_loaded, load_all, output_path
 from ..cover import make_cover
-from ..errors import InputError, OutputError
-from ..files import temp_folder
+from ..errors import InputError
+from ..files import cannot_write, temp_folder
 from ..overrides import Customised, Overrides
 from .chapters import chapters_json, chapters_vtt
 from .feed import FEED_NAME, Channel, Episode, make_feed
@@ -78,7 +78,7 @@ def share(paths: Sequence[str | Path], output: str | Path,
         folder.mkdir(parents=True, exist_ok=True)
         staging = temp_folder(folder, "share")
     except OSError as exc:
-        raise OutputError(f"cannot write to {folder} ({exc.strerror})") from None
+        raise cannot_write(folder, exc) from None
     try:
         report = (lambda built: on_built(replace(built, path=folder / built.path.name))) \
             if on_built else None
@@ -88,7 +88,7 @@ def share(paths: Sequence[str | Path], output: str | Path,
         for name in names:  # in order: the page and the feed, which list the rest, come last
             os.replace(staging / name, folder / name)
     except OSError as exc:
-        raise OutputError(f"cannot write to {folder} ({exc.strerror})") from None
+        raise cannot_write(folder, exc) from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return Shared(folder, folder / PAGE_NAME, folder / FEED_NAME,
