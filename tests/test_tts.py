@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 
 import numpy as np
@@ -129,3 +130,16 @@ def test_trim_keeps_short_faded_edges():
     assert trimmed[0] == 0 and abs(int(trimmed[-1])) < 100 and trimmed[len(trimmed) // 2] == 8000
     silent = np.zeros(1000, dtype=np.int16)
     assert trim_silence(silent, RATE) is silent
+
+
+def test_a_cache_entry_a_killed_build_was_writing_is_removed(joe, tmp_path):
+    cache = ClipCache(tmp_path)
+    synthesize_all(["Relax."], joe, cache, RATE)
+    (entry,) = tmp_path.glob("*/*.clip")
+    dead = entry.parent / ".99999999.x1y2z3.tmp"  # beyond any pid
+    live = entry.parent / f".{os.getpid()}.a1b2c3.tmp"
+    dead.write_bytes(b"half a clip")
+    live.write_bytes(b"half a clip")
+    entry.unlink()
+    synthesize_all(["Relax."], joe, cache, RATE)
+    assert entry.is_file() and not dead.exists() and live.exists()

@@ -27,7 +27,7 @@ def replacing(path: str | Path, overwrite: bool = True,
         raise InputError(f"{path.parent} is not a folder; create it first")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        _remove_stale(path.parent, f".{path.stem}.", f".part{path.suffix}")
+        remove_stale(path.parent, f".{path.stem}.", f".part{path.suffix}")
     except OSError as exc:
         raise cannot_write(path.parent, exc) from None
     temp: Path | None = None
@@ -155,13 +155,13 @@ def write_text_atomic(path: str | Path, text: str, overwrite: bool = True,
 
 
 def temp_folder(parent: Path, name: str) -> Path:
-    """A new hidden work folder in `parent`, named so that `_remove_stale` can tell when the
+    """A new hidden work folder in `parent`, named so that `remove_stale` can tell when the
     process that made it is gone."""
-    _remove_stale(parent, f".{name}.", ".part")
+    remove_stale(parent, f".{name}.", ".part")
     return Path(tempfile.mkdtemp(dir=parent, prefix=f".{name}.{os.getpid()}.", suffix=".part"))
 
 
-def _remove_stale(folder: Path, prefix: str, suffix: str) -> None:
+def remove_stale(folder: Path, prefix: str, suffix: str) -> None:
     """Remove what a killed run left in `folder`: temp files and folders named
     `PREFIX<pid>.<random>SUFFIX` whose process no longer runs. Those of live processes
     (another build at work) are left alone."""

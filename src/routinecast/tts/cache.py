@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import OutputError
+from ..files import remove_stale
 
 ENV_VAR = "ROUTINECAST_CACHE"
 CLIP_FORMAT = "2"
@@ -69,7 +70,9 @@ class ClipCache:
         data = samples.astype("<i2").tobytes()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
+            remove_stale(path.parent, ".", ".tmp")  # what a killed build was writing
+            handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{os.getpid()}.",
+                                            suffix=".tmp")
             try:
                 with os.fdopen(handle, "wb") as file:
                     file.write(_MAGIC + _HEADER.pack(sample_rate, hashlib.sha256(data).digest())
