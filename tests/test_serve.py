@@ -6,8 +6,11 @@ import errno
 import http.client
 import os
 import re
+import select
 import socket
 import struct
+import subprocess
+import sys
 import threading
 import time
 from email.utils import parsedate_to_datetime
@@ -129,6 +132,9 @@ def test_head_sends_the_headers_without_the_body(start):
     ("bytes=1000-5000", 1000, 1024),  # an end past the file is clipped
     ("bytes=-5000", 0, 1024),  # so is a suffix longer than the file
     ("bytes=1023-1023", 1023, 1024),
+    ("bytes=0-" + "9" * 40, 0, 1024),  # an end too long for int() is clipped like any other
+    ("bytes=-" + "9" * 40, 0, 1024),
+    ("bytes=" + "0" * 40 + "10-19", 10, 20),  # leading zeros are still digits
 ])
 def test_a_range_answers_206_with_exactly_those_bytes(start, spec, start_, end):
     status, headers, body = get(start(), "/episode.mp3", {"Range": spec})
@@ -142,7 +148,7 @@ def test_a_range_answers_206_with_exactly_those_bytes(start, spec, start_, end):
 @pytest.mark.parametrize("spec", [
     "bytes=1024-", "bytes=5000-6000",  # starts at or past the end
     "bytes=abc", "items=1-2", "bytes=5-2", "bytes=1-2,4-5", "bytes=-", "bytes=-0", "bytes 1-2",
-    "bytes=" + "9" * 5000 + "-",
+    "bytes=" + "9" * 5000 + "-", "bytes=" + "9" * 40 + "-", "",
 ])
 def test_an_unsatisfiable_or_malformed_range_answers_416(start, spec):
     status, headers, body = get(start(), "/episode.mp3", {"Range": spec})
@@ -176,6 +182,16 @@ def test_nothing_outside_the_share_or_hidden_is_served(start, target):
     assert status_of(response) == 404
     assert SECRET not in response
     assert b"root:" not in response
+
+
+@pytest.mark.parametrize("target", [
+    "/episode.mp3/", "/episode.mp3//", "/episode.mp3%2f", "/episode.mp3%5C", "/episode.mp3\\",
+    "/latest.mp3/", "/sub/index.html/", "/episode.mp3/?x=1",
+])
+def test_a_file_spelt_as_a_folder_is_not_served(start, target):
+    response = raw(start(), target)
+    assert status_of(response) == 404
+    assert AUDIO not in response and b"sub page" not in response
 
 
 def test_a_symlink_within_the_share_is_served(start):
@@ -302,6 +318,68 @@ def test_an_ipv6_address_is_served(root):
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+@pytest.fixture(scope="module")
+def lan_address_here(tmp_path_factory) -> str | None:
+    """This machine's non-loopback IPv4 address, which a server listening on every interface
+    is reached at, or None if there is none. Found by `lan_address` in a child process, for
+    the tests' network block here defeats its routing probe (which sends nothing)."""
+    found = subprocess.run(
+        [sys.executable, "-c", "from routinecast.share.serve import lan_address as a; print(a())"],
+        capture_output=True, text=True, timeout=60, check=True).stdout.strip()
+    if found.startswith("127."):
+        return None
+    server = make_server(tmp_path_factory.mktemp("any"), host="0.0.0.0", port=0)
+    try:  # so that a refusal below means "not listening there", not "unreachable anyway"
+        return None if refused(found, server.server_address[1]) else found
+    finally:
+        server.server_close()
+
+
+def refused(address: str, port: int) -> bool:
+    """Whether a TCP connection to address:port is refused. connect_ex, because the tests'
+    network block wraps connect; the connection never leaves this machine."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as connection:
+        connection.settimeout(5)
+        return connection.connect_ex((address, port)) != 0
+
+
+def test_make_server_listens_on_loopback_only_by_default(root, lan_address_here):
+    server = make_server(root, port=0)
+    try:
+        address, port = server.server_address
+        assert address == "127.0.0.1"
+        assert not refused("127.0.0.1", port)
+        if lan_address_here is None:
+            pytest.skip("this machine has no non-loopback IPv4 address to try")
+        assert refused(lan_address_here, port)
+    finally:
+        server.server_close()
+
+
+def test_the_serve_command_listens_on_loopback_only_without_lan(root, lan_address_here):
+    process = subprocess.Popen(
+        [sys.executable, "-m", "routinecast", "serve", str(root), "--port", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"})  # else the address stays in a buffer
+    try:
+        ready, _, _ = select.select([process.stdout], [], [], 60)
+        assert ready, "routinecast serve printed nothing in 60 s"
+        line = process.stdout.readline()
+        printed = re.fullmatch(rf"serving {re.escape(str(root))} at http://([^/:]+):(\d+)/\n",
+                               line)
+        assert printed, line
+        host, port = printed[1], int(printed[2])
+        assert host == "127.0.0.1"
+        assert get(port, "/episode.mp3")[::2] == (200, AUDIO)
+        if lan_address_here is None:
+            pytest.skip("this machine has no non-loopback IPv4 address to try")
+        assert refused(lan_address_here, port)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        process.stdout.close()
 
 
 def test_a_port_in_use_is_our_error_naming_it(root, start):

@@ -4,6 +4,10 @@ folder, so that a phone's podcast app can subscribe to the session.
 Links are written relative to the folder unless a base URL is given; `with_base_url`
 makes them absolute, which podcast apps need. `serve` applies it with the address the feed
 was fetched from, so a feed written without `--base-url` still works when served.
+
+Titles and the author are plain text in RSS, but apps (and RSS 2.0) read a description as
+HTML, so descriptions are HTML-escaped before XML escapes them again: `<b>` in a routine's
+description shows as `<b>` rather than as bold, and markup in it never reaches an app.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime
+from html import escape
 from urllib.parse import quote, urljoin
 
 from ..builder import GENRE
@@ -74,11 +79,11 @@ def make_feed(channel: Channel, episodes: list[Episode], base_url: str | None = 
     feed = ET.SubElement(rss, "channel")
     _text(feed, "title", channel.title)
     _text(feed, "link", channel.page_name)
-    _text(feed, "description", channel.description)
+    _text(feed, "description", _html(channel.description))
     _text(feed, "language", channel.language)
     _text(feed, "generator", "routinecast")
     _text(feed, f"{{{ITUNES}}}author", channel.author)
-    _text(feed, f"{{{ITUNES}}}summary", channel.description)
+    _text(feed, f"{{{ITUNES}}}summary", _html(channel.description))
     _text(feed, f"{{{ITUNES}}}type", "serial")
     ET.SubElement(feed, f"{{{ITUNES}}}image", {"href": channel.cover_name})
     image = ET.SubElement(feed, "image")
@@ -90,8 +95,8 @@ def make_feed(channel: Channel, episodes: list[Episode], base_url: str | None = 
     for episode in episodes:
         item = ET.SubElement(feed, "item")
         _text(item, "title", episode.title)
-        _text(item, "description", episode.description)
-        _text(item, f"{{{ITUNES}}}summary", episode.description)
+        _text(item, "description", _html(episode.description))
+        _text(item, f"{{{ITUNES}}}summary", _html(episode.description))
         ET.SubElement(item, "enclosure", {"url": quote(episode.audio_name),
                                           "length": str(episode.audio_bytes),
                                           "type": "audio/mpeg"})
@@ -151,6 +156,12 @@ def served_feed(_path: str, xml: bytes, base_url: str) -> bytes | None:
         return with_base_url(xml, base_url)
     except (ET.ParseError, ValueError):
         return None
+
+
+def _html(text: str) -> str:
+    """Plain `text` as the HTML that apps render back to it; quotes stay, since no attribute
+    holds it, and fewer entities read better in the apps that show the text as it is."""
+    return escape(text, quote=False)
 
 
 def _text(parent: ET.Element, tag: str, text: str, attributes: dict | None = None) -> None:

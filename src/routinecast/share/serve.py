@@ -42,8 +42,9 @@ _TYPES = {
     ".png": "image/png",
     ".svg": "image/svg+xml",
 }
-# at most 18 digits, so that int() cannot fail on a header built to be huge
-_RANGE = re.compile(r"bytes=(\d{0,18})-(\d{0,18})")
+# [0-9], not \d, which takes other scripts' digits too; positions of any length, see _number
+_RANGE = re.compile(r"bytes=([0-9]*)-([0-9]*)")
+_PAST_EVERY_END = 10 ** 18
 # a Host header fit to be pasted into a feed's links; anything else is ignored
 _HOST = re.compile(r"([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?")
 
@@ -168,6 +169,10 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._head(301, 0, {"Location": location})
             found = _inside(self.server.root, found / "index.html")
             parts.append("index.html")
+        elif re.search(r"[/\\]$", unquote(path)):
+            # `/a.mp3/` names a folder a.mp3, which is not there (as other web servers say);
+            # serving the file there would give it a second address, and break its links
+            return self.send_error(404)
         if found is None or not found.is_file():
             return self.send_error(404)
         try:
@@ -283,14 +288,22 @@ def _byte_range(header: str, size: int) -> tuple[int, int] | None:
         return None
     first, last = match.groups()
     if first:
-        start, end = int(first), int(last) + 1 if last else size
+        start, end = _number(first), _number(last) + 1 if last else size
         if end <= start:
             return None
     else:  # a suffix: the last `last` bytes
-        start, end = size - min(int(last), size), size
+        start, end = size - min(_number(last), size), size
     if start >= size:
         return None
     return start, min(end, size)
+
+
+def _number(digits: str) -> int:
+    """A position in a Range header. One too long for int() (which refuses over 4,300 digits)
+    lies past the end of every file all the same: a start there is refused, an end clipped,
+    as for any other large number."""
+    digits = digits.lstrip("0") or "0"
+    return int(digits) if len(digits) <= 18 else _PAST_EVERY_END
 
 
 def _content_type(name: str) -> str:
