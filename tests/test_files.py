@@ -98,7 +98,7 @@ def test_an_interrupted_build_keeps_the_old_mp3_and_the_next_build_tidies(
     _, stderr = build.communicate(timeout=30)
     if signal_number == signal.SIGINT:
         assert build.returncode == 130, stderr
-        assert stderr.decode().strip().endswith("interrupted; nothing was overwritten")
+        assert stderr.decode().strip().endswith("interrupted; no file was left half-written")
     assert mp3.read_bytes() == before
     if signal_number == signal.SIGINT:
         assert not list(tmp_path.glob(".*"))
@@ -207,3 +207,18 @@ def test_a_disk_filling_up_while_encoding_keeps_the_old_mp3(
                              "space, or write somewhere else (-o)\n")
     assert mp3.read_bytes() == built_small.read_bytes()
     assert sorted(p.name for p in disk.iterdir()) == ["small.mp3"]
+
+
+@pytest.mark.parametrize("delay_s", [0.0, 0.03, 0.06, 0.1, 0.15, 0.25, 0.4])
+def test_a_ctrl_c_at_any_moment_of_starting_up_is_no_traceback(tmp_path, delay_s):
+    build = subprocess.Popen(
+        [sys.executable, "-m", "routinecast", "build", FIXTURES / "small.yaml", "-o",
+         tmp_path / "small.mp3", "-q"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    time.sleep(delay_s)
+    build.send_signal(signal.SIGINT)
+    _, stderr = build.communicate(timeout=60)
+    # before Python has set its handler, the signal ends it silently, as any program
+    assert build.returncode in (130, -signal.SIGINT), stderr.decode()
+    assert stderr.decode() in ("", "interrupted\n", "interrupted; no file was left half-written\n")
+    assert not list(tmp_path.iterdir())

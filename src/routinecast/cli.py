@@ -13,7 +13,7 @@ from .builder import FORMATS, MAX_BITRATE, MIN_BITRATE, SAMPLE_RATES, Built, Bui
     build, extract_routine, load_all, prepare
 from .durations import format_ms
 from .files import write_text_atomic
-from .errors import InputError, RoutinecastError
+from .errors import EXIT_FAILURE, EXIT_INPUT, EXIT_INTERRUPTED, InputError, RoutinecastError
 from .models import COUNTDOWN_STYLES, HALFWAY_STYLES, REMIND_SAYS
 from .overrides import command_line, load_profile, write_profile_example
 from .plan import format_table, plan_to_json
@@ -24,7 +24,6 @@ from .share.serve import lan_address, make_server, qr_text
 from .tts import ENGINES, language_family, list_voices
 from .sound import LOUDNESS_RANGE, SoundSettings
 
-EXIT_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED = 2, 1, 130
 _NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())
 """Raised for a bare group by click 8.2 and later; click 8.1 prints the help itself."""
 
@@ -49,7 +48,7 @@ class _Group(click.Group):
             click.echo(str(exc), err=True)
             ctx.exit(EXIT_INPUT if isinstance(exc, InputError) else EXIT_FAILURE)
         except KeyboardInterrupt:
-            click.echo("interrupted; nothing was overwritten", err=True)
+            click.echo("interrupted; no file was left half-written", err=True)
             ctx.exit(EXIT_INTERRUPTED)
 
 

@@ -10,6 +10,10 @@ import unicodedata
 from pathlib import Path
 
 
+EXIT_INPUT, EXIT_FAILURE, EXIT_INTERRUPTED = 2, 1, 130
+"""The command's exit status for an `InputError`, any other of ours, and a Ctrl-C."""
+
+
 class RoutinecastError(Exception):
     """Base of every error routinecast raises on purpose."""
 
