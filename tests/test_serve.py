@@ -135,6 +135,7 @@ def test_head_sends_the_headers_without_the_body(start):
     ("bytes=0-" + "9" * 40, 0, 1024),  # an end too long for int() is clipped like any other
     ("bytes=-" + "9" * 40, 0, 1024),
     ("bytes=" + "0" * 40 + "10-19", 10, 20),  # leading zeros are still digits
+    ("Bytes=10-19", 10, 20),  # the unit's name is case-insensitive
 ])
 def test_a_range_answers_206_with_exactly_those_bytes(start, spec, start_, end):
     status, headers, body = get(start(), "/episode.mp3", {"Range": spec})

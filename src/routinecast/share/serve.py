@@ -42,8 +42,9 @@ _TYPES = {
     ".png": "image/png",
     ".svg": "image/svg+xml",
 }
-# [0-9], not \d, which takes other scripts' digits too; positions of any length, see _number
-_RANGE = re.compile(r"bytes=([0-9]*)-([0-9]*)")
+# [0-9], not \d, which takes other scripts' digits too; positions of any length, see _number;
+# the unit's name is case-insensitive (RFC 9110)
+_RANGE = re.compile(r"(?i:bytes)=([0-9]*)-([0-9]*)")
 _PAST_EVERY_END = 10 ** 18
 # a Host header fit to be pasted into a feed's links; anything else is ignored
 _HOST = re.compile(r"([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?")
