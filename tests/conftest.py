@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import socket
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 from click.testing import CliRunner
 
 from routinecast.cli import cli
+from routinecast.share.feed import served_feed
+from routinecast.share.serve import make_server
+
+from browser import Browser
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CONTENT = Path(__file__).parent.parent / "content"
@@ -84,3 +91,26 @@ def run():
         return ran
 
     return invoke
+
+
+@contextmanager
+def serving(folder: Path, **options) -> Iterator[int]:
+    """`folder` served on a free port of 127.0.0.1 in a thread, rewriting feeds as `routinecast
+    serve` does unless `options` (of `make_server`) say otherwise; yields the port."""
+    server = make_server(folder, **{"port": 0, "transform": served_feed, **options})
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.005},
+                              daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1]
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """A headless chromium, shared by a module's tests."""
+    with Browser() as chromium:
+        yield chromium

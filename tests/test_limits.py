@@ -75,7 +75,8 @@ def test_more_chapters_than_a_table_of_contents_holds_are_refused(tmp_path, data
     ("CON", "device"), ("aux.backup", "device"), ("Lpt1", "device"),
     (".hidden", "starts with `.`"),
     ("back:stretch", "':'"), ('say "hi"', "'\"'"), ("a?b", "'?'"), ("tab\there", "'\\t'"),
-    ("new\nline", "'\\n'"), ("escape\x1b[31m", "'\\x1b'"),
+    ("new\nline", "'\\n'"), ("escape\x1b[31m", "'\\x1b'"), ("evil\u202e3pm", "'\\u202e'"),
+    ("COM²", "device"),
     ("trailing ", "ends in a space"), ("dots.", "ends in a space or a dot"),
     ("x" * (MAX_NAME_BYTES + 1), "longer than"),
 ])
@@ -112,3 +113,14 @@ def test_a_named_output_file_is_the_users_choice(tmp_path, run, speech_cache):
                                   "con-stretch", "a.b", "x" * MAX_NAME_BYTES])
 def test_ordinary_names_are_kept(name):
     assert unsafe_name(name) is None
+
+
+def test_a_track_over_the_limit_is_refused_before_any_routine_is_built(tmp_path, run):
+    long = tmp_path / "long.yaml"
+    long.write_text("title: Long\nexercises:\n  - {name: Rest, hold: 2h, sets: 7}\n",
+                    encoding="utf-8")
+    out = tmp_path / "out"
+    result = run("build", FIXTURES / "small.yaml", long, "-o", out)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"{long}: the holds alone would last 14h")
+    assert not out.exists()

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import ExitStack
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
@@ -21,6 +22,8 @@ import pytest
 from routinecast.errors import InputError, OutputError
 from routinecast.share import serve
 from routinecast.share.serve import lan_address, make_server, qr_text
+
+from conftest import serving
 
 SECRET = b"the secret outside the share"
 AUDIO = bytes(range(256)) * 4  # 1024 bytes, every slice distinct enough to check
@@ -55,21 +58,9 @@ def root(tmp_path) -> Path:
 @pytest.fixture
 def start(root):
     """Start a server on a free port of 127.0.0.1 in a thread; returns its port."""
-    running = []
-
-    def start(**options) -> int:
-        server = make_server(root, port=0, **options)
-        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.005},
-                                  daemon=True)
-        thread.start()
-        running.append((server, thread))
-        return server.server_address[1]
-
-    yield start
-    for server, thread in running:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with ExitStack() as running:
+        yield lambda **options: running.enter_context(
+            serving(root, **{"transform": None, **options}))
 
 
 def get(port: int, path: str, headers: dict[str, str] | None = None, method: str = "GET"):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import threading
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -19,12 +18,11 @@ from routinecast.errors import OutputError
 from routinecast.ffmpeg import probe_chapters
 from routinecast.overrides import command_line
 from routinecast.share import share
-from routinecast.share.feed import ITUNES, PODCAST, served_feed
-from routinecast.share.serve import make_server
+from routinecast.share.feed import ITUNES, PODCAST
 from routinecast.tagging import read_tags
 
 from browser import Browser
-from conftest import FIXTURES
+from conftest import FIXTURES, serving
 
 ROUTINES = [FIXTURES / "sections.yaml", FIXTURES / "small.yaml"]
 
@@ -39,18 +37,8 @@ def shared(tmp_path_factory, speech_cache):
 @pytest.fixture(scope="module")
 def served(shared):
     """The share folder served on a free port, as `routinecast serve` serves it."""
-    server = make_server(shared.folder, "127.0.0.1", 0, served_feed)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with Browser() as chromium:
-        yield chromium
+    with serving(shared.folder) as port:
+        yield f"http://127.0.0.1:{port}/"
 
 
 def id3_chapters(path: Path) -> list[tuple[int, int, str]]:

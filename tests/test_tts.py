@@ -143,3 +143,16 @@ def test_a_cache_entry_a_killed_build_was_writing_is_removed(joe, tmp_path):
     entry.unlink()
     synthesize_all(["Relax."], joe, cache, RATE)
     assert entry.is_file() and not dead.exists() and live.exists()
+
+
+def test_an_entry_under_the_wrong_key_or_not_a_file_is_not_used(joe, tmp_path):
+    cache = ClipCache(tmp_path)
+    synthesize_all(["Relax.", "Breathe."], joe, cache, RATE)
+    relax, breathe = (cache.key("piper", joe.voice_id, 1.0, RATE, text)
+                      for text in ("Relax.", "Breathe."))
+    (tmp_path / breathe[:2] / f"{breathe}.clip").write_bytes(
+        (tmp_path / relax[:2] / f"{relax}.clip").read_bytes())
+    assert cache.get(breathe, RATE) is None and cache.get(relax, RATE) is not None
+    (tmp_path / relax[:2] / f"{relax}.clip").unlink()
+    os.mkfifo(tmp_path / relax[:2] / f"{relax}.clip")  # read, it would block for ever
+    assert cache.get(relax, RATE) is None

@@ -4,7 +4,7 @@ The names below are imported when first used, so that `import routinecast` (and 
 the command line, before it can handle a Ctrl-C) starts at once.
 """
 
-from importlib import import_module
+from importlib import import_module as _import_module
 
 __version__ = "0.2.0"
 
@@ -25,7 +25,7 @@ __all__ = ["__version__", *sorted(_HOME)]
 def __getattr__(name: str):
     if name not in _HOME:
         raise AttributeError(f"module 'routinecast' has no attribute {name!r}")
-    value = getattr(import_module(f".{_HOME[name]}", __name__), name)
+    value = getattr(_import_module(f".{_HOME[name]}", __name__), name)
     globals()[name] = value
     return value
 

@@ -154,8 +154,8 @@ def output_path(customised: Customised, output: str | Path, suffix: str = ".mp3"
     reason = unsafe_name(name)
     if reason:
         raise InputError(f"the output name {name!r}, made from the file name, {reason}; "
-                         f"rename the file, or name the output with -o FILE{suffix}",
-                         customised.routine.path)
+                         f"rename the file (or, building one routine, name the output: "
+                         f"-o FILE{suffix})", customised.routine.path)
     return output / f"{name}{suffix}"
 
 
@@ -202,8 +202,8 @@ def write_mp3(prepared: Prepared, path: Path, settings: BuildSettings = BuildSet
     report = (lambda done: progress("encoding", done, total)) if progress else None
     cover = cover or cover_for(prepared.plan)
     with replacing(path) as temp:
-        ensure_space(temp.parent, _size(total, settings, len(cover) + len(routine_text)),
-                     path.name)
+        ensure_space(temp.parent, _mp3_size(total, settings, len(cover) + len(routine_text)),
+                     path)
         encode_mp3(track.blocks(), temp, settings.sample_rate, settings.bitrate, total, report,
                    name=path.name, channels=track.channels)
         write_tags(temp, prepared.routine, prepared.plan, f"routinecast {__version__}",
@@ -228,7 +228,6 @@ def write_m4b(prepared: Prepared, path: Path, settings: BuildSettings = BuildSet
         tags["comment"] = routine.description
     cover = cover or cover_for(plan)
     with replacing(path) as temp:
-        ensure_space(temp.parent, _size(total, settings, len(cover)), path.name)
         encode_m4b(track.blocks(), temp, settings.sample_rate, settings.bitrate, total,
                    chapters, tags, cover, report, path.name, track.channels)
     return Built(path, plan, track.measured, routine, routine_text or dump_routine(routine))
@@ -264,8 +263,8 @@ def write_split(prepared: Prepared, path: Path, settings: BuildSettings = BuildS
     done = 0
     lines = ["#EXTM3U", f"#PLAYLIST:{_one_line(routine.title)}"]
     with replacing_folder(folder) as temp_folder:
-        ensure_space(temp_folder, _size(total, settings, len(chapters) * (
-            len(cover) + len(routine_text))), f"{folder.name}/")
+        ensure_space(temp_folder, _mp3_size(total, settings, len(chapters) * (
+            len(cover) + len(routine_text))), folder)
         for number, chapter in enumerate(chapters, start=1):
             name = f"{number:02d}-{slugify(chapter.title) or 'chapter'}.mp3"
             length = (sample_index(chapter.end_ms, rate) - sample_index(chapter.start_ms, rate))
@@ -282,10 +281,13 @@ def write_split(prepared: Prepared, path: Path, settings: BuildSettings = BuildS
     return Built(path, plan, track.measured, routine, routine_text)
 
 
-def _size(samples: int, settings: BuildSettings, tags: int) -> int:
-    """About how many bytes a constant-bitrate file of `samples` takes, with `tags` bytes of
-    tags (and a little room for the rest of them and the container)."""
-    return samples * settings.bitrate * 125 // settings.sample_rate + tags + 16 * 1024
+def _mp3_size(samples: int, settings: BuildSettings, tags: int) -> int:
+    """About how many bytes a CBR MP3 of `samples` takes, with `tags` bytes of tags (and a
+    little room for the rest of them). An AAC file's size is less certain: it is left to
+    the write itself to find out whether it fits."""
+    # under 32 kHz (MPEG-2) LAME encodes at most 160 kbit/s whatever it is asked for
+    bitrate = min(settings.bitrate, 160) if settings.sample_rate < 32_000 else settings.bitrate
+    return samples * bitrate * 125 // settings.sample_rate + tags + 16 * 1024
 
 
 def _one_line(text: str) -> str:
@@ -325,6 +327,7 @@ def load_all(paths: Iterable[str | Path], layers: Sequence[Overrides] = (),
         customised = customise(load_routine(path), layers)
         routine = customised.routine
         cue_sounds(routine, CHECK_RATE)  # a sound file that cannot be used fails here
+        make_plan(routine, lambda text: 0)  # so does a track over the limit even unspoken
         try:
             try:
                 open_engine(routine.voice, routine.language)

@@ -6,7 +6,6 @@ derived from `RoutinecastError` is a failure of the environment or a tool (exit 
 
 from __future__ import annotations
 
-import unicodedata
 from pathlib import Path
 
 
@@ -27,10 +26,14 @@ class RoutinecastError(Exception):
         where = self.path or ""
         if where and self.line is not None:
             where = f"{where}:{self.line}"
-        line = f"{where}: {self.message}" if where else self.message
-        # a file name or a quoted value may hold a newline or an escape sequence: shown as
-        # escapes, so that the error stays one line and cannot drive the terminal
-        return "".join(repr(c)[1:-1] if unicodedata.category(c) == "Cc" else c for c in line)
+        # a file name or a quoted value may hold a newline or an escape sequence
+        return printable(f"{where}: {self.message}" if where else self.message)
+
+
+def printable(text: str) -> str:
+    """`text` for a terminal, on one line: characters that would break the line, drive the
+    terminal or reorder what it shows (U+202E) written as escapes."""
+    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)
 
 
 class InputError(RoutinecastError):

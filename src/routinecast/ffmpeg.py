@@ -6,7 +6,6 @@ back MP3s for checking. ffmpeg's failures become `AudioError`.
 
 from __future__ import annotations
 
-import errno
 import os
 import re
 import subprocess
@@ -19,7 +18,7 @@ from typing import Callable, Iterable, Iterator
 import numpy as np
 
 from .errors import AudioError
-from .files import cannot_write
+from .files import DISK_FULL, cannot_write
 
 LAME_QUALITY = 3
 """LAME's -q (0 best … 9 fastest): 3 is LAME's own default for CBR."""
@@ -159,25 +158,22 @@ def _encode(chunks: Iterable[np.ndarray], output_args: list[str], path: Path,
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
     except OSError as exc:
-        raise AudioError(f"cannot write {name}: {exc.strerror}") from None
+        raise cannot_write(path.parent / name, exc, into=False) from None
     try:
         _run_encoder(chunks, [ffmpeg_exe(), "-hide_banner", "-nostdin", "-nostats",
                               "-loglevel", "error", "-y", "-f", "s16le", "-ar",
                               str(sample_rate), "-ac", str(channels), "-i", "pipe:0",
                               *output_args, f"/dev/fd/{descriptor}"],
-                     descriptor, total_samples, progress, name)
+                     descriptor, total_samples, progress, path.parent / name)
     finally:
         os.close(descriptor)
 
 
-_DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
-"""Errors ffmpeg reports (by their text) when the output's disk is full or its file too big."""
-
-
 def _run_encoder(chunks: Iterable[np.ndarray], args: list[str], descriptor: int,
                  total_samples: int, progress: Callable[[int], None] | None,
-                 name: str) -> None:
-    """Feed `chunks` to the ffmpeg command `args`, which writes to `descriptor`."""
+                 target: Path) -> None:
+    """Feed `chunks` to the ffmpeg command `args`, which writes `target` to `descriptor`."""
+    name = target.name
     written = 0
     with tempfile.TemporaryFile() as errors:
         process = None
@@ -209,10 +205,11 @@ def _run_encoder(chunks: Iterable[np.ndarray], args: list[str], descriptor: int,
         if code != 0:
             errors.seek(0)
             said = errors.read()
-            full = next((number for number in _DISK_FULL if os.strerror(number).encode() in said),
+            # ffmpeg says so in words: when it is the disk's fault, not ffmpeg's, say that
+            full = next((number for number in DISK_FULL if os.strerror(number).encode() in said),
                         None)
-            if full:  # the disk's fault, not ffmpeg's: say so, with the fix
-                raise cannot_write(name, OSError(full, os.strerror(full)), into=False)
+            if full:
+                raise cannot_write(target, OSError(full, os.strerror(full)), into=False)
             raise AudioError(f"ffmpeg failed to encode {name}: {_last_line(said)}")
     if written != total_samples:
         raise AudioError(f"encoding {name} received {written} samples, "

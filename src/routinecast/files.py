@@ -8,7 +8,6 @@ import glob
 import os
 import shutil
 import tempfile
-import unicodedata
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -64,6 +63,11 @@ def replacing_folder(path: str | Path) -> Iterator[Path]:
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        for old in _stale(path.parent, f".{path.name}.", ".old"):
+            if path.exists() or path.is_symlink():
+                shutil.rmtree(old, ignore_errors=True)
+            else:  # a run killed between moving it aside and the new one in: it goes back
+                os.replace(old, path)
         temp = temp_folder(path.parent, path.name)
         os.chmod(temp, 0o777 & ~_umask())  # it becomes the output: shared as the umask says
     except OSError as exc:
@@ -93,6 +97,7 @@ def cannot_write(path: str | Path, exc: OSError, into: bool = True) -> OutputErr
     when there is a usual one."""
     advice = {errno.ENOSPC: "; free up space, or write somewhere else (-o)",
               errno.EDQUOT: "; free up space, or write somewhere else (-o)",
+              errno.EFBIG: "; write to another kind of disk (-o), or split the routine",
               errno.EROFS: "; write somewhere else (-o)",
               errno.EACCES: "; write somewhere else (-o), or change its permissions",
               errno.EPERM: "; write somewhere else (-o), or change its permissions",
@@ -101,16 +106,23 @@ def cannot_write(path: str | Path, exc: OSError, into: bool = True) -> OutputErr
                        f"({exc.strerror or exc}){advice}")
 
 
-def ensure_space(folder: Path, needed: int, name: str) -> None:
-    """Refuse to start writing `name` (about `needed` bytes) into `folder` when the disk
-    clearly has too little room, rather than failing once most of the work is done."""
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+"""Errors that mean the disk, not the program, stopped a write."""
+
+
+def ensure_space(folder: Path, needed: int, target: Path) -> None:
+    """Refuse to start writing `target` (about `needed` bytes, written in `folder`) when its
+    disk clearly has too little room, rather than failing once most of the work is done."""
     try:
-        free = shutil.disk_usage(folder).free
+        disk = os.statvfs(folder)
     except OSError:
         return  # the write itself will say what is wrong
+    # root may also use the blocks a file system keeps back for it
+    free = (disk.f_bfree if os.geteuid() == 0 else disk.f_bavail) * disk.f_frsize
     if free < needed:
-        raise OutputError(f"{folder} has {_megabytes(free)} free, but {name} needs about "
-                          f"{_megabytes(needed)}; free up space, or write somewhere else (-o)")
+        raise OutputError(f"{target} needs about {_megabytes(needed)}, but its disk has "
+                          f"{_megabytes(free)} free; free up space, or write somewhere else "
+                          "(-o)")
 
 
 def _megabytes(size: int) -> str:
@@ -121,7 +133,7 @@ MAX_NAME_BYTES = 200
 """Longest output name (UTF-8 bytes, before its suffix): file systems allow 255, and the temp
 file beside it and the share's `NAME.chapters.json` add up to 50 more."""
 _WINDOWS_DEVICES = {"con", "prn", "aux", "nul", *(f"{port}{n}" for port in ("com", "lpt")
-                                                   for n in range(1, 10))}
+                                                   for n in "123456789¹²³")}
 _UNPORTABLE = set('<>:"/\\|?*')
 
 
@@ -134,7 +146,7 @@ def unsafe_name(name: str) -> str | None:
         return "is not a file name"
     if name.startswith("."):
         return "starts with `.`, which hides the file (web servers refuse to serve it)"
-    odd = sorted({c for c in name if c in _UNPORTABLE or unicodedata.category(c) == "Cc"})
+    odd = sorted({c for c in name if c in _UNPORTABLE or not (c.isprintable() or c == " ")})
     if odd:
         return (f"holds {' '.join(repr(c) for c in odd)}, which Windows, memory cards or "
                 "playlists cannot hold")
@@ -165,14 +177,19 @@ def remove_stale(folder: Path, prefix: str, suffix: str) -> None:
     """Remove what a killed run left in `folder`: temp files and folders named
     `PREFIX<pid>.<random>SUFFIX` whose process no longer runs. Those of live processes
     (another build at work) are left alone."""
-    for leftover in folder.glob(f"{glob.escape(prefix)}*{glob.escape(suffix)}"):
-        pid = leftover.name[len(prefix):].split(".", 1)[0]
-        if not pid.isdigit() or _running(int(pid)):
-            continue
+    for leftover in _stale(folder, prefix, suffix):
         if leftover.is_dir() and not leftover.is_symlink():
             shutil.rmtree(leftover, ignore_errors=True)
         else:
             leftover.unlink(missing_ok=True)
+
+
+def _stale(folder: Path, prefix: str, suffix: str) -> Iterator[Path]:
+    """The paths `PREFIX<pid>.<random>SUFFIX` in `folder` whose process no longer runs."""
+    for leftover in folder.glob(f"{glob.escape(prefix)}*{glob.escape(suffix)}"):
+        pid = leftover.name[len(prefix):].split(".", 1)[0]
+        if pid.isdigit() and not _running(int(pid)):
+            yield leftover
 
 
 def _running(pid: int) -> bool:

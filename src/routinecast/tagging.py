@@ -20,6 +20,7 @@ from mutagen.id3 import (APIC, CHAP, COMM, CTOC, GEOB, ID3, TALB, TIT2, TPE1, TR
 from mutagen.id3._tags import save_frame
 
 from .errors import TaggingError
+from .files import DISK_FULL, cannot_write
 from .models import Chapter, Plan, Routine
 
 TOP_TOC = "toc"
@@ -93,6 +94,9 @@ def write_tags(path: Path, routine: Routine, plan: Plan | None, software: str,
     try:
         tags.save(str(path), v2_version=3)
     except (MutagenError, OSError) as exc:
+        cause = exc if isinstance(exc, OSError) else exc.__cause__ or exc.__context__
+        if isinstance(cause, OSError) and cause.errno in DISK_FULL:
+            raise cannot_write(path.parent, cause) from None
         raise TaggingError(f"cannot write tags to {path}: {exc}") from None
 
 

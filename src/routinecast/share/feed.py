@@ -7,7 +7,9 @@ was fetched from, so a feed written without `--base-url` still works when served
 
 Titles and the author are plain text in RSS, but apps (and RSS 2.0) read a description as
 HTML, so descriptions are HTML-escaped before XML escapes them again: `<b>` in a routine's
-description shows as `<b>` rather than as bold, and markup in it never reaches an app.
+description shows as `<b>` rather than as bold, and markup in it never reaches an app. There
+is no `itunes:summary`, which Apple has retired and apps read sometimes as text, sometimes
+as HTML.
 """
 
 from __future__ import annotations
@@ -83,7 +85,6 @@ def make_feed(channel: Channel, episodes: list[Episode], base_url: str | None = 
     _text(feed, "language", channel.language)
     _text(feed, "generator", "routinecast")
     _text(feed, f"{{{ITUNES}}}author", channel.author)
-    _text(feed, f"{{{ITUNES}}}summary", _html(channel.description))
     _text(feed, f"{{{ITUNES}}}type", "serial")
     ET.SubElement(feed, f"{{{ITUNES}}}image", {"href": channel.cover_name})
     image = ET.SubElement(feed, "image")
@@ -96,7 +97,6 @@ def make_feed(channel: Channel, episodes: list[Episode], base_url: str | None = 
         item = ET.SubElement(feed, "item")
         _text(item, "title", episode.title)
         _text(item, "description", _html(episode.description))
-        _text(item, f"{{{ITUNES}}}summary", _html(episode.description))
         ET.SubElement(item, "enclosure", {"url": quote(episode.audio_name),
                                           "length": str(episode.audio_bytes),
                                           "type": "audio/mpeg"})

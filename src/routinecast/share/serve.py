@@ -24,7 +24,7 @@ from urllib.parse import quote, unquote
 
 import segno
 
-from ..errors import InputError, OutputError
+from ..errors import InputError, OutputError, printable
 from .feed import FEED_NAME
 
 Transform = Callable[[str, bytes, str], bytes | None]
@@ -251,7 +251,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self.server.log is not None:
             text = format % args
             # the path comes from the network: no escape sequences into the user's terminal
-            self.server.log("".join(c if c.isprintable() else repr(c)[1:-1] for c in text))
+            self.server.log(printable(text))
 
 
 def _names(path: str) -> list[str] | None:

@@ -1,7 +1,7 @@
 """Disk cache of synthesised speech, keyed by engine, voice, speed, sample rate and text.
 
-An entry is a small file of its own: a magic line, the sample rate, the SHA-256 of the
-samples, then the samples (16-bit mono, little-endian). Entries are written atomically, so
+An entry is a small file of its own: a magic line, the sample rate, the SHA-256 of its key
+and samples, then the samples (16-bit mono, little-endian). Entries are written atomically, so
 builds running at once share the cache safely; one that is truncated, bit-flipped or of
 another format is treated as missing, synthesised again and replaced.
 """
@@ -24,7 +24,8 @@ CLIP_FORMAT = "2"
 """Bumped whenever the processing of clips before caching changes, so old entries are not used."""
 _MAGIC = b"routinecast clip\n"
 _HEADER = struct.Struct("<I32s")
-"""After the magic line: the sample rate, and the SHA-256 digest of the sample bytes."""
+"""After the magic line: the sample rate, and the SHA-256 digest of the key and the sample
+bytes (so that an entry copied under another key is not taken for that key's)."""
 
 
 def default_cache_dir() -> Path:
@@ -51,8 +52,11 @@ class ClipCache:
 
     def get(self, key: str, sample_rate: int) -> np.ndarray | None:
         """The clip stored under `key`, or None if there is none or it is damaged."""
+        path = self._path(key)
         try:
-            data = self._path(key).read_bytes()
+            if not path.is_file():  # reading a pipe put there would never end
+                return None
+            data = path.read_bytes()
         except OSError:
             return None
         start = len(_MAGIC) + _HEADER.size
@@ -60,7 +64,7 @@ class ClipCache:
             return None
         rate, digest = _HEADER.unpack_from(data, len(_MAGIC))
         samples = data[start:]
-        if rate != sample_rate or hashlib.sha256(samples).digest() != digest:
+        if rate != sample_rate or _digest(key, samples) != digest:
             return None
         return np.frombuffer(samples, dtype="<i2").copy()
 
@@ -75,8 +79,7 @@ class ClipCache:
                                             suffix=".tmp")
             try:
                 with os.fdopen(handle, "wb") as file:
-                    file.write(_MAGIC + _HEADER.pack(sample_rate, hashlib.sha256(data).digest())
-                               + data)
+                    file.write(_MAGIC + _HEADER.pack(sample_rate, _digest(key, data)) + data)
                 os.replace(temp, path)
             except BaseException:
                 Path(temp).unlink(missing_ok=True)
@@ -85,3 +88,7 @@ class ClipCache:
             raise OutputError(f"cannot write to the speech cache {self.directory} "
                               f"({exc.strerror}); set --cache-dir or {ENV_VAR} to a "
                               "writable folder") from None
+
+
+def _digest(key: str, samples: bytes) -> bytes:
+    return hashlib.sha256(key.encode("ascii") + samples).digest()
