@@ -63,15 +63,20 @@ def three_hour_routine(path: Path) -> None:
 
 
 def music_file(path: Path, seconds: int = 180, rate: int = 44_100) -> None:
-    """A three-minute stereo chord progression, written as WAV, to stand in for a song."""
-    t = np.arange(seconds * rate) / rate
-    chord = sum(np.sin(2 * np.pi * f * t) for f in (220, 277, 330))
-    stereo = np.stack([chord, np.roll(chord, 500)], axis=1) * 0.2
+    """A three-minute stereo chord, written as WAV, to stand in for a song.
+
+    Written a second at a time: a child's peak RSS, as the kernel reports it, can include
+    what this process held when it started the child, so this process must stay small."""
     with wave.open(str(path), "wb") as out:
         out.setnchannels(2)
         out.setsampwidth(2)
         out.setframerate(rate)
-        out.writeframes((stereo * 32767).astype("<i2").tobytes())
+        for second in range(seconds):
+            t = np.arange(second * rate, (second + 1) * rate) / rate
+            left, right = (sum(np.sin(2 * np.pi * f * (t - lag)) for f in (220, 277, 330))
+                           for lag in (0, 500 / rate))
+            out.writeframes((np.stack([left, right], axis=1) * 0.2 * 32767)
+                            .astype("<i2").tobytes())
 
 
 def main() -> None:

@@ -1,5 +1,7 @@
 """Writing output files atomically: a temp file beside the target, renamed over it only
-once complete, so that a failed or interrupted write leaves the old file as it was."""
+once complete, so that a failed or interrupted write leaves the old file as it was. Also
+what decides whether a name is safe for an output, whether its disk has room, and how a
+failed write is reported."""
 
 from __future__ import annotations
 
