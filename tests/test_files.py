@@ -190,6 +190,17 @@ def test_a_read_only_folder_is_a_clear_error(small_disk, run, built_small, comma
     assert result.stderr.endswith("(Read-only file system); write somewhere else (-o)\n")
 
 
+def test_a_read_only_speech_cache_is_a_clear_error(small_disk, run, tmp_path):
+    cache = small_disk(64, read_only=True)
+    result = run("build", FIXTURES / "small.yaml", "-o", tmp_path / "out", "--cache-dir",
+                 cache)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"cannot write to {cache}")
+    assert result.stderr.endswith("(Read-only file system), in the speech cache; set "
+                                  "--cache-dir or ROUTINECAST_CACHE to a writable folder\n")
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.fixture
 def built_small(tmp_path, run, speech_cache) -> Path:
     mp3 = tmp_path / "small.mp3"

@@ -136,8 +136,8 @@ def test_a_cache_entry_a_killed_build_was_writing_is_removed(joe, tmp_path):
     cache = ClipCache(tmp_path)
     synthesize_all(["Relax."], joe, cache, RATE)
     (entry,) = tmp_path.glob("*/*.clip")
-    dead = entry.parent / ".99999999.x1y2z3.tmp"  # beyond any pid
-    live = entry.parent / f".{os.getpid()}.a1b2c3.tmp"
+    dead = entry.parent / f".{entry.stem}.99999999.x1y2z3.part.clip"  # beyond any pid
+    live = entry.parent / f".{entry.stem}.{os.getpid()}.a1b2c3.part.clip"
     dead.write_bytes(b"half a clip")
     live.write_bytes(b"half a clip")
     entry.unlink()

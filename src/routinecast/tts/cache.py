@@ -11,13 +11,12 @@ from __future__ import annotations
 import hashlib
 import os
 import struct
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import OutputError
-from ..files import remove_stale
+from ..files import replacing
 
 ENV_VAR = "ROUTINECAST_CACHE"
 CLIP_FORMAT = "2"
@@ -70,24 +69,13 @@ class ClipCache:
 
     def put(self, key: str, samples: np.ndarray, sample_rate: int) -> None:
         """Store `samples` under `key`, replacing any entry there."""
-        path = self._path(key)
         data = samples.astype("<i2").tobytes()
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            remove_stale(path.parent, ".", ".tmp")  # what a killed build was writing
-            handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{os.getpid()}.",
-                                            suffix=".tmp")
-            try:
-                with os.fdopen(handle, "wb") as file:
-                    file.write(_MAGIC + _HEADER.pack(sample_rate, _digest(key, data)) + data)
-                os.replace(temp, path)
-            except BaseException:
-                Path(temp).unlink(missing_ok=True)
-                raise
-        except OSError as exc:
-            raise OutputError(f"cannot write to the speech cache {self.directory} "
-                              f"({exc.strerror}); set --cache-dir or {ENV_VAR} to a "
-                              "writable folder") from None
+            with replacing(self._path(key)) as temp:
+                temp.write_bytes(_MAGIC + _HEADER.pack(sample_rate, _digest(key, data)) + data)
+        except OutputError as exc:  # its advice is for outputs: this is the cache
+            raise OutputError(f"{exc.message.split('; ')[0]}, in the speech cache; set "
+                              f"--cache-dir or {ENV_VAR} to a writable folder") from None
 
 
 def _digest(key: str, samples: bytes) -> bytes:
