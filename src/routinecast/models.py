@@ -12,6 +12,8 @@ DEFAULT_SIDES = ("left", "right")
 COUNTDOWN_STYLES = ("voice", "beeps", "off")
 HALFWAY_STYLES = ("off", "voice", "tone")
 REMIND_SAYS = ("time-left", "during")
+GUIDANCE = ("full", "brief", "minimal")
+LEVELS = ("gentle", "standard", "strong")
 SOUND_NAMES = ("start", "end", "switch", "count", "halfway")
 
 
@@ -29,7 +31,8 @@ class Voice:
 
 @dataclass(frozen=True)
 class Cues:
-    """What the listener hears besides the instructions; set in `defaults` and per exercise.
+    """The settings that cascade: set in `defaults`, per exercise and (some) per phase; each
+    is one row of `settings.SETTINGS`, which says where it may be written.
 
     Cues inside a hold never change its length: one that does not fit is left out.
     """
@@ -45,12 +48,29 @@ class Cues:
     remind_say: Literal["time-left", "during"] = "time-left"
     """What a reminder says: the time left ("Two minutes left."), or the hold's `during`
     text (the time left for a hold without one)."""
-    announce_next: bool = False
-    """Say "Next: NAME." as the rest after an exercise begins."""
+    announce_next: bool | Literal["auto"] = "auto"
+    """Say "Next: NAME." (and what it needs) as the rest after an exercise begins: `auto`
+    when it fits inside the rest, True always (before the rest if it does not fit), False
+    never."""
     side_rest_ms: int = 0
     """Silence between the sides of an exercise, before the switch tone."""
     counts: bool = False
-    """Say "Set 2 of 3." and "Rep 3 of 5." as each set and rep begins (when there are several)."""
+    """Say "Rep 3 of 5." as each rep begins (when there are several); sets are announced
+    whenever there are several."""
+    settle_ms: int = 3_000
+    """Silence between an instruction and the start of its hold, so that the hold's timer
+    starts when the listener is in position."""
+    countdown_min_ms: int = 15_000
+    """Holds shorter than this get no countdown."""
+    end_tone: bool = True
+    """The end tone after each hold."""
+    guidance: Literal["full", "brief", "minimal"] = "brief"
+    """How much is said again on repeats: every text in full; the short form (or the first
+    sentence); or only names, side switches and tones."""
+    set_rest_ms: int = 10_000
+    """Silence between the sets of an exercise without sides."""
+    count_breaths: bool = False
+    """Holds written in breaths count them aloud ("Breathe in, and out." … "Two.")."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +95,8 @@ class Defaults:
 
     hold_ms: int = 30_000
     """Hold for exercises (and phases) that do not give one."""
+    hold_range: tuple[int, int] | None = None
+    """(low, high) in ms when the default hold is a range; `hold_ms` is its middle."""
     rest_ms: int = 5_000
     """Silence after an exercise, before the next one begins."""
     breath_ms: int = 5_000
@@ -97,6 +119,26 @@ class Phase:
     """Spoken before the hold: how to move into the position. None for a plain hold."""
     during: str | None = None
     """Spoken as the hold begins, inside the hold."""
+    hold_range: tuple[int, int] | None = None
+    """(low, high) in ms when the hold was written as a range; `hold_ms` is the value
+    chosen (the middle unless a level or length chose another)."""
+    breath_ms: int | None = None
+    """The length of one breath when the hold was written in breaths (the hold is a whole
+    number of them); None otherwise."""
+    move: bool = False
+    """A movement rather than a hold: no settle time, no countdown, no end tone."""
+    cues: Cues | None = None
+    """The phase's own settings over its exercise's; None: the exercise's."""
+
+
+@dataclass(frozen=True)
+class Move:
+    """One move of a breath-paced flow, spoken as its breath begins."""
+
+    say: str
+    """What to do on this breath ("Breathe in, lift your head.")."""
+    breaths: int = 1
+    """How many breaths the move lasts."""
 
 
 @dataclass(frozen=True)
@@ -124,7 +166,24 @@ class Exercise:
     cues: Cues = field(default_factory=Cues)
     """The exercise's cues: its own settings over `defaults`."""
     notes: str | None = None
-    """Not spoken: shown where the routine is displayed."""
+    """Not spoken; for people who write and edit the routine."""
+    about: str | None = None
+    """Not spoken; a sentence or two for listeners, shown on share pages."""
+    reps_range: tuple[int, int] | None = None
+    """(low, high) when `reps` was written as a range; `reps` is the value chosen."""
+    sets_range: tuple[int, int] | None = None
+    """(low, high) when `sets` was written as a range; `sets` is the value chosen."""
+    optional: int = 0
+    """0 for an exercise every build keeps; from 1 (least important) up, one that a target
+    length (`--length`) may leave out, the lowest first."""
+    equipment: tuple[str, ...] = ()
+    """What the exercise needs ("strap", "two pillows"), said before it begins."""
+    flow: tuple[Move, ...] = ()
+    """A breath-paced flow done `reps` rounds, instead of the phases; empty for holds."""
+    breath_ms: int = 5_000
+    """What one breath lasts: the pace of a flow and of holds written in breaths."""
+    setup_each_side: bool = False
+    """Say the setup again after each side switch."""
 
 
 @dataclass(frozen=True)
@@ -171,6 +230,13 @@ class Routine:
     """Spoken at the end."""
     path: str = "<routine>"
     """File the routine was loaded from, for messages."""
+    pronounce: tuple[tuple[str, str], ...] = ()
+    """(word, how to say it) for words the voice gets wrong; applied before synthesis."""
+    short_forms: tuple[tuple[str, str], ...] = ()
+    """(text, its short form) for spoken texts that carry one: said on repeats."""
+    length_ms: int | None = None
+    """A target length for the track (`--length`): the builder picks values inside the
+    ranges so that the track lands within 2 % of it; None: the values as they are."""
 
     @property
     def exercises(self) -> tuple[Exercise, ...]:
@@ -214,7 +280,7 @@ class Segment:
     """What is said, for speech."""
     label: str | None = None
     """What it is for: the cue sound of a tone (`start`, `end`, `switch`, `count`, `halfway`); `hold`,
-    `rest`, `rep-rest`, `side-rest` or `pause` for a silence; for speech, the cue it is
+    `rest`, `rep-rest`, `set-rest`, `side-rest`, `settle`, `move` or `pause` for a silence; for speech, the cue it is
     (`countdown`, `halfway`, `reminder`, `count`, `next`) or None for instructions."""
 
     @property

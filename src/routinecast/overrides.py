@@ -19,21 +19,19 @@ from typing import Any, Iterable, Sequence
 from .durations import describe_ms
 from .errors import InputError, OverrideError, ProfileError
 from .files import write_text_atomic
+from .checks import MAX_COUNT, MAX_HOLD_MS, Checker, Map, middle, read_mapping
 from .models import Change, Cues, Exercise, Phase, Routine
-from .routine import CUE_KEYS, MAX_COUNT, MAX_HOLD_MS, _Map, _Validator, read_mapping
+from .settings import BUILD_SETTINGS, BY_KEY, CUE_SETTINGS, SETTINGS, read_settings
 
 MAX_SCALE = 100
 COMMAND_LINE = "command line"
-CUE_FIELDS = {key: {"remind_every": "remind_every_ms", "side_rest": "side_rest_ms"}.get(key, key)
-              for key in CUE_KEYS}
-"""Cue key as written → field of `Cues`."""
 PROFILE_KEYS = ("hold-scale", "hold", "reps", "sets", "rest", "engine", "voice", "speed",
-                "skip", *(key.replace("_", "-") for key in CUE_KEYS))
+                "skip", *(setting.name for setting in SETTINGS))
 
 _TARGET = re.compile(r"(?P<id>[a-z0-9]+(?:[-_][a-z0-9]+)*)(?:\.(?P<phase>[0-9]+))?")
 _SCALE = re.compile(r"[0-9]+(?:\.[0-9]+)?|\.[0-9]+")
 
-PROFILE_EXAMPLE = """\
+_PROFILE_HEAD = """\
 # A routinecast profile: your own settings, for any routine.
 # Use it with: routinecast build ROUTINE --profile THIS-FILE
 # Options given on the command line win over these; these win over the routine file.
@@ -48,21 +46,32 @@ hold-scale: 1.25          # every hold 25 % longer (except those set under `hold
 # rest: 10s               # silence between exercises
 # skip: [butterfly]       # exercise (or section) ids to leave out
 
-# Cues
-countdown: 3              # seconds counted down at the end of each hold (0 = none)
-countdown-style: voice    # voice, beeps or off
-halfway: voice            # off, voice ("Halfway.") or tone, in holds of 20 s or more
-remind-every: 1m          # in long holds, a reminder every minute (0 = none)
-# remind-say: time-left   # time-left ("Two minutes left.") or during (repeat the hold's text)
-announce-next: true       # "Next: Butterfly." during the rest
-# side-rest: 5s           # a pause between the sides of an exercise
-# counts: true            # "Set 2 of 3.", "Rep 3 of 5."
-
+# Settings (each also a command-line option: --NAME)
+"""
+_PROFILE_TAIL = """
 # Voice
 # engine: piper
 # voice: joe
 # speed: 0.9              # 0.5 to 2.0
 """
+_PROFILE_SHOWN = {"level": "gentle", "halfway": "voice", "remind-every": "1m",
+                  "guidance": "brief"}
+"""Settings the example profile turns on; the others are listed commented out."""
+
+
+def _profile_line(setting) -> str:
+    value = _PROFILE_SHOWN.get(setting.name)
+    if value is None:
+        default = setting.show(setting.default)
+        value = "15m" if setting.name == "length" else \
+            str(default).lower() if isinstance(default, bool) else default
+    line = f"{'' if setting.name in _PROFILE_SHOWN else '# '}{setting.name}: {value}"
+    return f"{line:<26}# {setting.help}"
+
+
+PROFILE_EXAMPLE = (_PROFILE_HEAD + "\n".join(_profile_line(s) for s in SETTINGS) + "\n"
+                   + _PROFILE_TAIL)
+"""What `routinecast profile init` writes: every setting of the table, explained."""
 
 
 @dataclass(frozen=True)
@@ -111,6 +120,10 @@ class Overrides:
     """Exercises or sections to leave out."""
     cues: tuple[tuple[str, Any], ...] = ()
     """(`Cues` field, value) pairs set for every exercise."""
+    level: str | None = None
+    """`gentle`, `standard` or `strong`: which value of every range."""
+    length_ms: int | None = None
+    """A target length for the track."""
 
     @property
     def origin(self) -> str:
@@ -180,11 +193,12 @@ def command_line(hold_scale: str | float | None = None, hold: Iterable[str] = ()
                  reps: Iterable[str] = (), sets: Iterable[str] = (), rest: str | None = None,
                  engine: str | None = None, voice: str | None = None,
                  speed: float | None = None, only: Iterable[str] = (),
-                 skip: Iterable[str] = (), **cues: Any) -> Overrides:
+                 skip: Iterable[str] = (), **settings: Any) -> Overrides:
     """The overrides as the command line spells them: `hold=["cat-and-camel.2=15s"]`,
-    `reps=["cat-and-camel=8"]`, `rest="10s"`, `only=["a,b"]`, and cues by their keys
-    (`halfway="voice"`, `remind_every="1m"`, `counts=True`). None leaves a value alone."""
-    check = _Validator(None, OverrideError)
+    `reps=["cat-and-camel=8"]`, `rest="10s"`, `only=["a,b"]`, and the settings of
+    `settings.SETTINGS` by their keys (`halfway="voice"`, `remind_every="1m"`,
+    `counts=True`, `level="gentle"`, `length="15m"`). None leaves a value alone."""
+    check = Checker(None, OverrideError)
     error = _option_error
     def pairs(option: str, items: Iterable[str], phases: bool) -> tuple[tuple[str, str, str], ...]:
         found = []
@@ -220,13 +234,11 @@ def command_line(hold_scale: str | float | None = None, hold: Iterable[str] = ()
             found += [Target(_target(name, given, None, error, False)[0], given=given)
                       for name in names]
         chosen[option] = tuple(found)
-    cue_values = _Map({key: value for key, value in cues.items() if value is not None})
-    cue_values.key_lines = dict.fromkeys(cue_values)
-    unknown = set(cue_values) - set(CUE_KEYS)
+    values = Map({key: value for key, value in settings.items() if value is not None})
+    values.key_lines = dict.fromkeys(values)
+    unknown = set(values) - set(BY_KEY)
     if unknown:
-        raise TypeError(f"unknown cue settings: {', '.join(sorted(unknown))}")
-    if isinstance(cue_values.get("countdown"), str) and cue_values["countdown"].isdigit():
-        cue_values["countdown"] = int(cue_values["countdown"])
+        raise TypeError(f"unknown settings: {', '.join(sorted(unknown))}")
     return Overrides(
         hold_scale=parse_scale(hold_scale, f"--hold-scale {hold_scale}")
         if hold_scale is not None else None,
@@ -235,12 +247,11 @@ def command_line(hold_scale: str | float | None = None, hold: Iterable[str] = ()
         if rest is not None else None,
         **_voice(engine, voice, speed, check, lambda key: f"--{key}", {}),
         only=chosen["only"], skip=chosen["skip"],
-        cues=_cue_pairs(check, cue_values, lambda key: key,
-                        lambda key: f"--{key.replace('_', '-')}"),
+        **_settings(check, values, lambda key: key, lambda key: BY_KEY[key].option),
     )
 
 
-def _voice(engine: Any, name: Any, speed: Any, check: _Validator, spell,
+def _voice(engine: Any, name: Any, speed: Any, check: Checker, spell,
            lines: dict) -> dict[str, Any]:
     """The `engine`, `voice` and `speed` fields of `Overrides`, validated."""
     return {
@@ -253,16 +264,21 @@ def _voice(engine: Any, name: Any, speed: Any, check: _Validator, spell,
     }
 
 
-def _cue_pairs(check: _Validator, data: _Map, spell, shown) -> tuple[tuple[str, Any], ...]:
-    """(field, value) for each cue key present in `data`; `spell` gives the key as `data`
-    holds it, `shown` as messages name it."""
-    present = [key for key in CUE_KEYS if data.get(spell(key)) is not None]
-    if not present:
-        return ()
-    named = _Map({shown(key): data[spell(key)] for key in present})
-    named.key_lines = {shown(key): data.key_lines.get(spell(key)) for key in present}
-    cues = check.cues(named, "", Cues(), None, spell=shown)
-    return tuple((CUE_FIELDS[key], getattr(cues, CUE_FIELDS[key])) for key in present)
+def _settings(check: Checker, data: Map, spell, shown) -> dict[str, Any]:
+    """The `cues`, `level` and `length_ms` fields of `Overrides` from the settings present in
+    `data`; `spell` gives a key as `data` holds it, `shown` as messages name it."""
+    present = [s for s in SETTINGS if data.get(spell(s.key)) is not None]
+    named = Map({shown(s.key): data[spell(s.key)] for s in present})
+    named.key_lines = {shown(s.key): data.key_lines.get(spell(s.key)) for s in present}
+    cues = read_settings(check, named, "", Cues(), None, None, spell=shown)
+    found: dict[str, Any] = {
+        "cues": tuple((s.field, getattr(cues, s.field)) for s in present if s.scopes)}
+    for setting in BUILD_SETTINGS:
+        if setting in present:
+            name = shown(setting.key)
+            found[setting.field] = setting.parse(check, named[name], name,
+                                                 named.key_lines[name])
+    return found
 
 
 def load_profile(path: str | Path) -> Overrides:
@@ -272,7 +288,7 @@ def load_profile(path: str | Path) -> Overrides:
     data = read_mapping(path, "profile", ", ".join(PROFILE_KEYS[:4]) + ", …", ProfileError,
                         empty_ok=True)
     name = str(path)
-    check = _Validator(name, ProfileError)
+    check = Checker(name, ProfileError)
     check.mapping(data, "", data.line, PROFILE_KEYS)
     lines = data.key_lines
 
@@ -283,7 +299,7 @@ def load_profile(path: str | Path) -> Overrides:
         if data.get(key) is None:
             return ()
         table = data[key]
-        if not isinstance(table, _Map):
+        if not isinstance(table, Map):
             raise check.fail(lines[key], key, "must be a mapping of exercise ids to values, "
                              f"e.g. {key}: {{childs-pose: {'45s' if key == 'hold' else 8}}}")
         found = []
@@ -316,8 +332,8 @@ def load_profile(path: str | Path) -> Overrides:
         **_voice(data.get("engine"), data.get("voice"), data.get("speed"), check,
                  lambda key: key, lines),
         skip=skip,
-        cues=_cue_pairs(check, data, lambda key: key.replace("_", "-"),
-                        lambda key: key.replace("_", "-")),
+        **_settings(check, data, lambda key: key.replace("_", "-"),
+                    lambda key: key.replace("_", "-")),
     )
 
 

@@ -7,6 +7,7 @@ synthesised clips; `spoken_texts` finds which texts a routine needs before they 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, replace
 from typing import Any, Callable, Mapping, Sequence
 
@@ -99,8 +100,71 @@ def count_text(what: str, number: int, total: int) -> str:
     return f"{what} {number} of {total}."
 
 
-def next_text(name: str) -> str:
-    return f"Next: {name}" + ("" if name[-1] in ".!?" else ".")
+def next_text(name: str, equipment: Sequence[str] = ()) -> str:
+    """`Next: Psoas Stretch. You'll need the strap.`"""
+    text = f"Next: {name}" + ("" if name[-1] in ".!?" else ".")
+    if equipment:
+        text += f" You'll need {_listing([_definite(item) for item in equipment])}."
+    return text
+
+
+BREATHE = "Breathe in, and out."
+"""The first breath of a hold whose breaths are counted aloud; the next ones are numbered."""
+_COUNTING = {*NUMBER_WORDS[:10], "a", "an", "the", "some", "your", "any", "another"}
+
+
+def _listing(items: Sequence[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def _indefinite(item: str) -> str:
+    """`strap` → `a strap`, `exercise mat` → `an exercise mat`; plurals, counts and
+    phrases with their own article as they are."""
+    first = item.split()[0].lower()
+    if first in _COUNTING or first[0].isdigit() or (item.endswith("s") and
+                                                     not item.endswith("ss")):
+        return item
+    return ("an " if first[0] in "aeiou" else "a ") + item
+
+
+def _definite(item: str) -> str:
+    """`strap` → `the strap`, `two pillows` → `the two pillows`, `your mat` as it is."""
+    first = item.split()[0].lower()
+    if first in ("the", "your"):
+        return item
+    if first in ("a", "an", "some", "any"):
+        item = item.split(None, 1)[1]
+    return f"the {item}"
+
+
+def equipment_text(items: Sequence[str]) -> str | None:
+    """`You'll need a mat, a strap and two pillows.`; None for nothing."""
+    return f"You'll need {_listing([_indefinite(item) for item in items])}." if items else None
+
+
+def routine_equipment(routine: Routine) -> tuple[str, ...]:
+    """Everything the routine and its exercises need, each once, in order of first mention."""
+    seen: dict[str, str] = {}
+    for item in (*routine.equipment, *(i for ex in routine.exercises for i in ex.equipment)):
+        seen.setdefault(item.lower(), item)
+    return tuple(seen.values())
+
+
+def fill_side(text: str, side: str | None, sides: Sequence[str]) -> str:
+    """`{side}` and `{other side}` in `text` filled for `side` (the next side, with more
+    than two)."""
+    if side is None or "{" not in text:
+        return text
+    other = sides[(sides.index(side) + 1) % len(sides)]
+    return text.replace("{side}", side).replace("{other side}", other)
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"'“])")
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence of `text` (all of it when it has one)."""
+    return _SENTENCE_END.split(text, maxsplit=1)[0]
 
 
 class _Timeline:
@@ -137,11 +201,18 @@ class _Timeline:
     def silence(self, length: int, label: str) -> None:
         self.add("silence", length, label=label)
 
+    def settle(self, ms: int) -> None:
+        """Time to get into position after an instruction: the pause after it counts."""
+        last = self.segments[-1] if self.segments else None
+        already = last.duration_ms if last and last.label == "pause" else 0
+        self.silence(ms - already, "settle")
+
     def hold(self, phase: Phase, cues: Cues) -> tuple[int, int]:
         """A hold of exactly `phase.hold_ms` with its cues inside it, then the end tone;
         returns where the hold starts and ends.
 
-        Cues are placed in order of importance (`during`, countdown, halfway, reminders),
+        A hold (not a move) begins `settle` after the instruction before it. Cues are placed
+        in order of importance (`during`, countdown or counted breaths, halfway, reminders),
         each only where it keeps `MIN_QUIET_MS` from the others and from the hold's end.
         Every candidate text is measured, placed or not, so that `spoken_texts` sees it.
         """
@@ -150,12 +221,26 @@ class _Timeline:
         inside = during_ms > 0 and during_ms + MIN_QUIET_MS <= length
         if phase.during and not inside:
             self.say(phase.during)
+        if not phase.move:
+            self.settle(cues.settle_ms)
         # (offset in the hold, length, kind, text, label), kept sorted by offset
         cues_at: list[tuple[int, int, str, str | None, str | None]] = []
         if inside:
             cues_at.append((0, during_ms, "speech", phase.during, None))
 
+        def place(offset: int, ms: int, kind: str, text: str | None, label: str) -> None:
+            before = [end for at, size, *_ in cues_at if at <= offset for end in [at + size]]
+            after = [at for at, *_ in cues_at if at > offset] + [length]
+            if offset + ms + MIN_QUIET_MS <= min(after) and \
+                    all(offset >= end + MIN_QUIET_MS for end in before):
+                cues_at.append((offset, ms, kind, text, label))
+                cues_at.sort()
+
+        breaths = length // phase.breath_ms if phase.breath_ms else 0
+        counting = cues.count_breaths and breaths > 1 and not phase.move
         style = cues.countdown_style if cues.countdown else "off"
+        if phase.move or counting or length < cues.countdown_min_ms:
+            style = "off"
         if style != "off":
             if style == "voice":
                 beats = [(word, self.speech_ms(word)) for word in countdown_words(cues.countdown)]
@@ -167,16 +252,13 @@ class _Timeline:
                 cues_at += [(first + 1000 * k, ms, "speech" if word else "tone", word,
                              "countdown" if word else "count")
                             for k, (word, ms) in enumerate(beats)]
+        if counting:
+            for k in range(breaths):
+                text = BREATHE if k == 0 else _sentence(number_words(k + 1)) if k < 20 else None
+                if text and not (k == 0 and inside):
+                    place(k * phase.breath_ms, self.speech_ms(text), "speech", text, "breath")
 
-        def place(offset: int, ms: int, kind: str, text: str | None, label: str) -> None:
-            before = [end for at, size, *_ in cues_at if at <= offset for end in [at + size]]
-            after = [at for at, *_ in cues_at if at > offset] + [length]
-            if offset + ms + MIN_QUIET_MS <= min(after) and \
-                    all(offset >= end + MIN_QUIET_MS for end in before):
-                cues_at.append((offset, ms, kind, text, label))
-                cues_at.sort()
-
-        if cues.halfway != "off" and length >= HALFWAY_MIN_MS:
+        if cues.halfway != "off" and length >= HALFWAY_MIN_MS and not counting:
             if cues.halfway == "voice":
                 place(length // 2, self.speech_ms(HALFWAY), "speech", HALFWAY, "halfway")
             elif self.sound_ms["halfway"]:
@@ -188,13 +270,16 @@ class _Timeline:
                 place(offset, self.speech_ms(text), "speech", text, "reminder")
 
         # the start sound ends as the hold begins
-        self.add("tone", self.sound_ms["start"], label="start")
+        if not phase.move:
+            self.add("tone", self.sound_ms["start"], label="start")
         start = self.now
-        for offset, ms, kind, text, label in cues_at:
-            self.add("silence", start + offset - self.now, label="hold")
-            self.add(kind, ms, text=text, label=label)
-        self.add("silence", start + length - self.now, label="hold")
-        self.tone("end")
+        label = "move" if phase.move else "hold"
+        for offset, ms, kind, text, cue_label in cues_at:
+            self.add("silence", start + offset - self.now, label=label)
+            self.add(kind, ms, text=text, label=cue_label)
+        self.add("silence", start + length - self.now, label=label)
+        if cues.end_tone and not phase.move:
+            self.tone("end")
         return start, start + length
 
 
@@ -215,11 +300,13 @@ def make_plan(routine: Routine, speech_ms: SpeechLength,
     line.silence(LEAD_MS, "pause")
     line.say(routine.title)
     line.say(routine.intro)
+    line.say(equipment_text(routine_equipment(routine)))
     line.silence(SECTION_PAUSE_MS - PAUSE_MS, "pause")
     chapters = [Chapter("intro", INTRO_TITLE, 0, line.now)]
 
     exercises = routine.exercises
     following = dict(zip(exercises, exercises[1:]))
+    short_forms = dict(routine.short_forms)
     for section in routine.sections:
         section_start = line.now
         if not routine.flat:
@@ -229,7 +316,7 @@ def make_plan(routine: Routine, speech_ms: SpeechLength,
         children = []
         for exercise in section.exercises:
             start = line.now
-            _exercise(line, exercise, following.get(exercise))
+            _exercise(line, exercise, following.get(exercise), short_forms)
             children.append(Chapter(exercise.id, exercise.name, start, line.now))
         if routine.flat:
             chapters.extend(children)
@@ -255,15 +342,42 @@ def builtin_sound_ms(routine: Routine) -> dict[str, int]:
     return {name: 0 if getattr(sounds, name) == "off" else ms for name, ms in TONE_MS.items()}
 
 
-def _exercise(line: _Timeline, exercise: Exercise, following: Exercise | None) -> None:
-    """One exercise's chapter: name, setup, every set, side, rep and phase, then the rest
-    before `following` (none after the last exercise)."""
+class _Guide:
+    """What an exercise says on repeats, by its `guidance`: the first time every text in
+    full; after that in full, as its short form (or first sentence), or not at all."""
+
+    def __init__(self, guidance: str, short_forms: Mapping[str, str]):
+        self.guidance = guidance
+        self.short_forms = short_forms
+        self.said: set[str] = set()
+
+    def __call__(self, text: str | None, keep: bool = False) -> str | None:
+        """`text` as said now; `keep`: never left out (a flow's moves pace the breath)."""
+        if text is None:
+            return None
+        if text not in self.said or self.guidance == "full":
+            self.said.add(text)
+            return text
+        if self.guidance == "minimal" and not keep:
+            return None
+        return self.short_forms.get(text) or first_sentence(text)
+
+
+def _exercise(line: _Timeline, exercise: Exercise, following: Exercise | None,
+              short_forms: Mapping[str, str] = {}) -> None:
+    """One exercise's chapter: name, setup, every set, side, rep and phase (or round of its
+    flow), then the rest before `following` (none after the last exercise)."""
     cues = exercise.cues
+    guide = _Guide(cues.guidance, short_forms)
     line.say(exercise.name)
-    for text in exercise.setup:
-        line.say(text)
     sides = exercise.sides or (None,)
-    plain = exercise.phases[0].say is None
+
+    def fill(text: str | None, side: str | None) -> str | None:
+        return fill_side(text, side, exercise.sides) if text else text
+
+    for text in exercise.setup:
+        line.say(fill(guide(text), sides[0]))
+    plain = exercise.phases[0].say is None and not exercise.flow
     numbered = not plain or len(exercise.phases) > 1
 
     def again() -> None:
@@ -280,34 +394,64 @@ def _exercise(line: _Timeline, exercise: Exercise, following: Exercise | None) -
                 line.silence(cues.side_rest_ms, "side-rest")
                 line.tone("switch")
             elif not first:
-                again()
-            if cues.counts and exercise.sets > 1 and side_number == 0:
+                if exercise.sides:
+                    again()
+                else:  # a new set of an exercise without sides
+                    line.silence(cues.set_rest_ms, "set-rest")
+            if exercise.sets > 1 and side_number == 0:
                 line.say(count_text("Set", set_number, exercise.sets), label="count")
             if first and exercise.sides:
                 line.say(start_side_text(side))
             elif switch:
                 line.say(switch_side_text(side))
+                if exercise.setup_each_side:
+                    for text in exercise.setup:
+                        line.say(fill(guide(text), side))
             previous_side = side
+            if exercise.flow:
+                _flow(line, exercise, side, set_number, guide, fill)
+                continue
             for rep in range(1, exercise.reps + 1):
                 if rep > 1:
                     again()
                 if cues.counts and exercise.reps > 1:
                     line.say(count_text("Rep", rep, exercise.reps), label="count")
                 for number, phase in enumerate(exercise.phases, start=1):
-                    line.say(phase.say)
-                    start, end = line.hold(phase, cues)
+                    line.say(fill(guide(phase.say), side))
+                    during = fill(guide(phase.during), side)
+                    start, end = line.hold(replace(phase, during=during), phase.cues or cues)
                     line.holds.append(Hold(exercise.id, side, set_number, rep,
                                            number if numbered else None, start, end))
     if following is None:
         return
-    announce = next_text(following.name) if cues.announce_next else None
+    announce = next_text(following.name, following.equipment) \
+        if cues.announce_next is not False else None
     announce_ms = line.speech_ms(announce) if announce else 0
     if announce and announce_ms + MIN_QUIET_MS <= exercise.rest_ms:
         line.add("speech", announce_ms, text=announce, label="next")
         line.silence(exercise.rest_ms - announce_ms, "rest")
     else:
-        line.say(announce, label="next")
+        line.say(announce if cues.announce_next is True else None, label="next")
         line.silence(exercise.rest_ms, "rest")
+
+
+def _flow(line: _Timeline, exercise: Exercise, side: str | None, set_number: int,
+          guide: _Guide, fill: Callable[[str | None, str | None], str | None]) -> None:
+    """The rounds of a breath-paced flow on one side: each move spoken as its breath begins
+    and lasting its breaths; no tones between moves, one end tone when the flow ends."""
+    cues = exercise.cues
+    line.settle(cues.settle_ms)
+    for rep in range(1, exercise.reps + 1):
+        for number, move in enumerate(exercise.flow, start=1):
+            start = line.now
+            text = fill(guide(move.say, keep=True), side)
+            line.add("speech", line.speech_ms(text), text=text)
+            line.add("silence", max(start + move.breaths * exercise.breath_ms - line.now,
+                                    PAUSE_MS), label="move")
+            line.holds.append(Hold(exercise.id, side, set_number, rep, number, start,
+                                   line.now))
+    if cues.end_tone:
+        line.tone("end")
 
 
 def lengthen(plan: Plan, duration_ms: int) -> Plan:
@@ -367,7 +511,8 @@ def plan_to_json(plan: Plan, changes: Sequence[Change] = ()) -> str:
     return json.dumps(plan_to_dict(plan, changes), indent=2, ensure_ascii=False)
 
 
-DURATION_KEYS = ("hold", "rest", "remind_every", "side_rest")
+DURATION_KEYS = ("hold", "rest", "remind_every", "side_rest", "settle", "countdown_min",
+                 "set_rest", "length")
 TONE_ROWS = {"switch": "tone: switch sides", "halfway": "tone: halfway", "count": "beep"}
 """Tones the plan table shows (the end tone after every hold goes without saying)."""
 CHANGED = "*"
