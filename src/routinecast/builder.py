@@ -19,7 +19,9 @@ from .errors import (EngineUnavailable, InputError, OutputError, OverrideError, 
                      TaggingError)
 from .files import ensure_space, replacing, replacing_folder, unsafe_name, write_text_atomic
 from .ffmpeg import BookChapter, encode_m4b, encode_mp3, exact_length_ms
-from .models import Plan, Routine, Voice
+from .fitting import estimate_speech, fit_length
+from .models import Change, Plan, Routine, Voice
+from .saying import spoken_form
 from .overrides import Customised, Overrides, customise
 from .plan import lengthen, make_plan, spoken_texts
 from .render import sample_index, total_samples
@@ -81,6 +83,8 @@ class Prepared:
     """Each spoken text's samples at the settings' sample rate, as the voice made them."""
     sounds: dict[str, np.ndarray]
     """Each cue sound in use, as float samples at the settings' sample rate."""
+    changes: tuple[Change, ...] = ()
+    """The values a target length (`Routine.length_ms`) chose, for the overrides table."""
 
 
 @dataclass(frozen=True)
@@ -110,8 +114,12 @@ def prepare(routine: Routine, settings: BuildSettings = BuildSettings(),
     report = (lambda done, total: progress("synthesising", done, total)) if progress else None
 
     def speak(routine: Routine) -> dict[str, np.ndarray]:
-        return synthesize_all(spoken_texts(routine), open_engine(routine.voice, routine.language),
-                              settings.cache(), settings.sample_rate, report)
+        # the voice says each text as a person reads it; the plan keeps the written text
+        said = {text: spoken_form(text, dict(routine.pronounce), routine.language)
+                for text in spoken_texts(routine)}
+        clips = synthesize_all(said.values(), open_engine(routine.voice, routine.language),
+                               settings.cache(), settings.sample_rate, report)
+        return {text: clips[form] for text, form in said.items()}
 
     try:
         clips = speak(routine)
@@ -125,10 +133,16 @@ def prepare(routine: Routine, settings: BuildSettings = BuildSettings(),
         clips = speak(routine)
     rate = settings.sample_rate
     sounds = cue_sounds(routine, rate)
+    chosen: tuple[Change, ...] = ()
+    if routine.length_ms:  # values inside the ranges for a target length
+        routine, chosen = fit_length(routine, estimate_speech(
+            lambda text: -(-len(clips[text]) * 1000 // rate) if text in clips else None),
+            sound_lengths(sounds, rate))
+        clips.update(speak(routine))
     plan = make_plan(routine, lambda text: -(-len(clips[text]) * 1000 // rate),
                      sound_lengths(sounds, rate))
     return Prepared(routine, lengthen(plan, exact_length_ms(plan.duration_ms, rate)), clips,
-                    sounds)
+                    sounds, chosen)
 
 
 FORMATS = ("mp3", "m4b")

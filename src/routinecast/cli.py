@@ -14,10 +14,10 @@ from .builder import FORMATS, MAX_BITRATE, MIN_BITRATE, SAMPLE_RATES, Built, Bui
 from .durations import format_ms
 from .files import write_text_atomic
 from .errors import EXIT_FAILURE, EXIT_INPUT, EXIT_INTERRUPTED, InputError, RoutinecastError
-from .models import COUNTDOWN_STYLES, HALFWAY_STYLES, REMIND_SAYS
 from .overrides import command_line, load_profile, write_profile_example
 from .plan import format_table, plan_to_json
-from .routine import MAX_COUNTDOWN, SPEED_RANGE
+from .checks import SPEED_RANGE
+from .settings import SETTINGS, Setting
 from .share import share
 from .share.feed import FEED_NAME, served_feed
 from .share.serve import lan_address, make_server, qr_text
@@ -96,6 +96,21 @@ quiet_option = click.option("-q", "--quiet", is_flag=True, help="Print nothing b
 routines_argument = click.argument("routines", nargs=-1, required=True,
                                    type=click.Path(path_type=Path))
 
+def _setting_option(setting: Setting):
+    """The command-line option of one row of the settings table."""
+    if setting.kind in ("flag", "auto"):
+        return click.option(f"{setting.option}/--no-{setting.name}", setting.key, default=None,
+                            help=setting.help[0].upper() + setting.help[1:] + ".")
+    if setting.kind == "choice":
+        kind = click.Choice(setting.choices)
+    elif setting.kind == "count":
+        kind = click.IntRange(setting.low, setting.high)
+    else:
+        kind = None
+    return click.option(setting.option, setting.key, type=kind, metavar=setting.metavar or None,
+                        help=setting.help[0].upper() + setting.help[1:] + ".")
+
+
 _OVERRIDE_OPTIONS = (
     click.option("--profile", type=click.Path(dir_okay=False, path_type=Path),
                  help="A profile of your own overrides (see `routinecast profile init`)."),
@@ -106,21 +121,7 @@ _OVERRIDE_OPTIONS = (
     click.option("--reps", multiple=True, metavar="ID=N", help="Reps of an exercise."),
     click.option("--sets", multiple=True, metavar="ID=N", help="Sets of an exercise."),
     click.option("--rest", metavar="DURATION", help="Rest after every exercise."),
-    click.option("--countdown", type=click.IntRange(0, MAX_COUNTDOWN),
-                 help="Seconds counted down at the end of holds (0 = none)."),
-    click.option("--countdown-style", type=click.Choice(COUNTDOWN_STYLES),
-                 help="Spoken numbers, beeps, or nothing."),
-    click.option("--halfway", type=click.Choice(HALFWAY_STYLES),
-                 help="A cue at the middle of holds of 20 s or more."),
-    click.option("--remind-every", metavar="DURATION",
-                 help="A reminder every so often in long holds (0 = none)."),
-    click.option("--remind-say", type=click.Choice(REMIND_SAYS),
-                 help="What reminders say: the time left, or the hold's `during` text."),
-    click.option("--announce-next/--no-announce-next", default=None,
-                 help="Say \"Next: NAME.\" during the rest."),
-    click.option("--side-rest", metavar="DURATION", help="A pause between sides."),
-    click.option("--counts/--no-counts", default=None,
-                 help="Say \"Set 2 of 3.\" and \"Rep 3 of 5.\"."),
+    *(_setting_option(setting) for setting in SETTINGS),
     click.option("--engine", metavar="NAME", help="Text-to-speech engine."),
     click.option("--voice", metavar="NAME", help="Voice name, or path to a piper .onnx voice."),
     click.option("--speed", type=click.FloatRange(*SPEED_RANGE), help="Speaking rate (1.0 = natural)."),
@@ -141,9 +142,8 @@ def override_options(command):
 
 def _layers(options: dict) -> list:
     """Pops the override options out of `options` and returns the overrides' layers."""
-    names = ("profile", "hold_scale", "hold", "reps", "sets", "rest", "countdown",
-             "countdown_style", "halfway", "remind_every", "remind_say", "announce_next",
-             "side_rest", "counts", "engine", "voice", "speed", "only", "skip")
+    names = ("profile", "hold_scale", "hold", "reps", "sets", "rest", "engine", "voice",
+             "speed", "only", "skip", *(setting.key for setting in SETTINGS))
     values = {name: options.pop(name) for name in names}
     profile = values.pop("profile")
     return ([load_profile(profile)] if profile else []) + [command_line(**values)]
@@ -334,8 +334,9 @@ def plan_command(routine, as_json, fallback, cache_dir, quiet, **options) -> Non
                            progress, _note)
     finally:
         progress.close()
-    click.echo(plan_to_json(prepared.plan, customised.changes) if as_json
-               else format_table(prepared.plan, customised.changes))
+    changes = customised.changes + prepared.changes
+    click.echo(plan_to_json(prepared.plan, changes) if as_json
+               else format_table(prepared.plan, changes))
 
 
 @cli.command("validate")

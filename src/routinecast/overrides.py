@@ -19,6 +19,7 @@ from typing import Any, Iterable, Sequence
 from .durations import describe_ms
 from .errors import InputError, OverrideError, ProfileError
 from .files import write_text_atomic
+from .routine import slugify
 from .checks import MAX_COUNT, MAX_HOLD_MS, Checker, Map, middle, read_mapping
 from .models import Change, Cues, Exercise, Phase, Routine
 from .settings import BUILD_SETTINGS, BY_KEY, CUE_SETTINGS, SETTINGS, read_settings
@@ -468,17 +469,58 @@ def customise(routine: Routine, layers: Sequence[Overrides] = ()) -> Customised:
                                   before.pop() if len(before) == 1 else "varies", value, origin))
     new_cues = {key: value for key, (value, _) in cue_values.items()}
 
+    level: tuple[str, str] | None = None
+    length: tuple[int, str] | None = None
+    for layer in layers:
+        if layer.level is not None:
+            level = (layer.level, f"{layer.blame('level')[0]} {layer.level} ({layer.origin})")
+        if layer.length_ms is not None:
+            length = (layer.length_ms, f"{layer.blame('length')[0]} "
+                                       f"{describe_ms(layer.length_ms)} ({layer.origin})")
+    if length:
+        changes.append(Change(None, "length", None, None, length[0], length[1]))
+
+    def pick(span: tuple[int, int], unit: int) -> int:
+        """The value of `span` at the chosen level."""
+        return {"gentle": span[0], "strong": span[1]}.get(level[0] if level else "",
+                                                           middle(*span, unit))
+
+    def leveled(exercise: Exercise, number: int, phase: Phase) -> Phase:
+        if not (level and phase.hold_range):
+            return phase
+        value = pick(phase.hold_range, phase.breath_ms or 1000)
+        plain = len(exercise.phases) == 1 and exercise.phases[0].say is None
+        changes.append(Change(exercise.id, "hold", None if plain else number,
+                              phase.hold_range, value, level[1]))
+        return replace(phase, hold_ms=value)
+
+    def held(exercise: Exercise, number: int, phase: Phase) -> Phase:
+        phase = leveled(exercise, number, phase)
+        value = scaled_hold(exercise, number, phase)
+        span = phase.hold_range
+        if (exercise.id, number) in explicit:
+            span = None  # a hold set by hand is no longer a choice
+        elif scale and span:
+            span = (max(1, round(span[0] * scale[0])), max(1, round(span[1] * scale[0])))
+        cues = replace(phase.cues, **new_cues) if phase.cues else None
+        return replace(phase, hold_ms=value, hold_range=span, cues=cues)
+
     def changed(exercise: Exercise) -> Exercise:
-        phases = tuple(replace(phase, hold_ms=scaled_hold(exercise, number, phase))
+        phases = tuple(held(exercise, number, phase)
                        for number, phase in enumerate(exercise.phases, start=1))
-        values = {}
+        values: dict[str, Any] = {}
         for key in ("reps", "sets"):
+            span = getattr(exercise, f"{key}_range")
+            if level and span:
+                values[key] = pick(span, 1)
+                changes.append(Change(exercise.id, key, None, span, values[key], level[1]))
             if (exercise.id, key) in counts:
                 value, origin = counts[exercise.id, key]
-                if value != getattr(exercise, key):
-                    changes.append(Change(exercise.id, key, None, getattr(exercise, key), value,
+                if value != values.get(key, getattr(exercise, key)):
+                    changes.append(Change(exercise.id, key, None,
+                                          values.get(key, getattr(exercise, key)), value,
                                           origin))
-                values[key] = value
+                values[key], values[f"{key}_range"] = value, None
         if rest and rest[0] != exercise.rest_ms:
             if exercise is not last:  # no rest follows the last exercise
                 changes.append(Change(exercise.id, "rest", None, exercise.rest_ms, rest[0],
@@ -488,7 +530,7 @@ def customise(routine: Routine, layers: Sequence[Overrides] = ()) -> Customised:
                        **values)
 
     customised = replace(
-        routine, voice=voice,
+        routine, voice=voice, length_ms=length[0] if length else routine.length_ms,
         sections=tuple(replace(section, exercises=tuple(changed(ex) for ex in kept))
                        for section, kept in sections),
         defaults=replace(routine.defaults, cues=replace(routine.defaults.cues, **new_cues)))
@@ -501,16 +543,25 @@ def _decimal(value: Fraction) -> str:
 
 
 def _variant(layers: Sequence[Overrides]) -> str:
-    """`me-x1.5`: the profiles' names, the command line's scale, and a short digest of any
-    other command-line override, so that each variant gets its own file name."""
+    """`me-gentle-15m-espeak-x1.5`: the profiles' names, then what the command line changed
+    in words people read (level, length, engine, voice, speed, scale), and a short digest
+    only for the rest, so that each variant gets its own file name."""
     parts = []
     for layer in layers:
         if not layer.strict:
             parts.append(Path(layer.path).stem)
             continue
-        if layer.hold_scale is not None:
-            parts.append(f"x{_decimal(layer.hold_scale)}")
-        rest = replace(layer, hold_scale=None)
+        named = {
+            "level": layer.level,
+            "length_ms": describe_ms(layer.length_ms) if layer.length_ms else None,
+            "engine": layer.engine,
+            "voice": slugify(Path(layer.voice).name.removesuffix(".onnx"))
+            if layer.voice else None,
+            "speed": f"speed{layer.speed:g}" if layer.speed is not None else None,
+            "hold_scale": f"x{_decimal(layer.hold_scale)}" if layer.hold_scale else None,
+        }
+        parts += [part for part in named.values() if part]
+        rest = replace(layer, **dict.fromkeys(named))
         if not rest.is_empty():
             digest = hashlib.sha256(repr(rest).encode()).hexdigest()[:6]
             parts.append(f"custom-{digest}")

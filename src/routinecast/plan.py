@@ -521,6 +521,8 @@ CHANGED = "*"
 
 def show_value(key: str, value: Any) -> str:
     """A routine value as the plan table shows it."""
+    if isinstance(value, tuple):  # a range, before a level or length chose from it
+        return "-".join(show_value(key, end) for end in value)
     if key in DURATION_KEYS and isinstance(value, int):
         return describe_ms(value) if value else "off"
     if isinstance(value, bool):

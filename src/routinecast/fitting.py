@@ -1,0 +1,160 @@
+"""A target length (`--length 15m`): the values inside a routine's ranges, and which optional
+exercises to leave out, so that the track lands within 2 % of it. Pure: it plans, with the
+speech lengths it is given, and does no I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Callable, Sequence
+
+from .durations import describe_ms, format_ms
+from .errors import OverrideError
+from .models import Change, Exercise, Routine
+from .plan import SoundLengths, SpeechLength, make_plan
+
+TOLERANCE = 0.02
+"""How far from the target a track may land, as a fraction of the target."""
+STEPS = 24
+"""Halvings of the search between the low and the high ends: finer than a millisecond."""
+
+
+def _at(low: int, high: int, t: float, unit: int) -> int:
+    """The value a fraction `t` of the way from `low` to `high`, in whole `unit`s."""
+    value = low + t * (high - low)
+    return min(max(int(value / unit + 0.5) * unit, low), high)
+
+
+def _exercise_at(exercise: Exercise, t_counts: float, t_holds: float) -> Exercise:
+    phases = tuple(replace(p, hold_ms=_at(*p.hold_range, t_holds, p.breath_ms or 1000))
+                   if p.hold_range else p for p in exercise.phases)
+    values = {key: _at(*getattr(exercise, f"{key}_range"), t_counts, 1)
+              for key in ("reps", "sets") if getattr(exercise, f"{key}_range")}
+    return replace(exercise, phases=phases, **values)
+
+
+def _routine_at(routine: Routine, t_counts: float, t_holds: float,
+                left_out: frozenset[str]) -> Routine:
+    sections = []
+    for section in routine.sections:
+        kept = tuple(_exercise_at(ex, t_counts, t_holds) for ex in section.exercises
+                     if ex.id not in left_out)
+        if kept:
+            sections.append(replace(section, exercises=kept))
+    return replace(routine, sections=tuple(sections))
+
+
+def reachable(routine: Routine, speech_ms: SpeechLength,
+              sound_ms: SoundLengths | None = None) -> tuple[int, int]:
+    """The shortest and longest tracks the routine's ranges and optional exercises give."""
+    drop = frozenset(ex.id for ex in _drop_order(routine))
+    shortest = make_plan(_routine_at(routine, 0, 0, drop), speech_ms, sound_ms).duration_ms
+    longest = make_plan(_routine_at(routine, 1, 1, frozenset()), speech_ms,
+                        sound_ms).duration_ms
+    return shortest, longest
+
+
+def _drop_order(routine: Routine) -> list[Exercise]:
+    """Optional exercises in the order they are left out: lowest rank first, later ones
+    before earlier ones of the same rank; never every exercise."""
+    optional = [ex for ex in routine.exercises if ex.optional]
+    order = sorted(optional, key=lambda ex: (ex.optional, -routine.exercises.index(ex)))
+    return order[:len(routine.exercises) - 1]
+
+
+def fit_length(routine: Routine, speech_ms: SpeechLength,
+               sound_ms: SoundLengths | None = None) -> tuple[Routine, tuple[Change, ...]]:
+    """`routine` with values inside its ranges (and optional exercises left out, least
+    important first) so that its track lasts `routine.length_ms` within `TOLERANCE`; and a
+    `Change` for every value chosen. Raises `OverrideError` naming the lengths the routine
+    can reach when the target is outside them."""
+    target = routine.length_ms
+    if not target:
+        return routine, ()
+    given = f"length {describe_ms(target)}"
+
+    def length(candidate: Routine) -> int:
+        return make_plan(candidate, speech_ms, sound_ms).duration_ms
+
+    shortest, longest = reachable(routine, speech_ms, sound_ms)
+    if not shortest * (1 - TOLERANCE) <= target <= longest * (1 + TOLERANCE):
+        raise OverrideError(f"{given} is out of reach: this routine runs "
+                            f"{_mss(shortest)} to {_mss(longest)}", routine.path)
+    order = _drop_order(routine)
+    best: tuple[float, Routine, frozenset[str]] | None = None
+    for dropped in range(len(order) + 1):
+        left_out = frozenset(ex.id for ex in order[:dropped])
+        for t_counts in _count_steps(routine):
+            low = length(_routine_at(routine, t_counts, 0, left_out))
+            high = length(_routine_at(routine, t_counts, 1, left_out))
+            if low > target * (1 + TOLERANCE) or high < target * (1 - TOLERANCE):
+                continue
+            lo, hi = 0.0, 1.0
+            for _ in range(STEPS):  # the track grows with its holds
+                mid = (lo + hi) / 2
+                candidate = _routine_at(routine, t_counts, mid, left_out)
+                miss = abs(length(candidate) - target) / target
+                if best is None or miss < best[0]:
+                    best = (miss, candidate, left_out)
+                if miss <= TOLERANCE / 4:
+                    break
+                if length(candidate) < target:
+                    lo = mid
+                else:
+                    hi = mid
+            if best and best[0] <= TOLERANCE:
+                return best[1], _chosen(routine, best[1], best[2], given)
+    if best is None:  # every span jumps over the target: the nearest end wins
+        raise OverrideError(f"{given} falls between the lengths this routine can take "
+                            f"(from {_mss(shortest)} to {_mss(longest)}); try a little more "
+                            "or less", routine.path)
+    return best[1], _chosen(routine, best[1], best[2], given)
+
+
+def _count_steps(routine: Routine) -> Sequence[float]:
+    """Where to set the reps and sets of every range: the same fraction as the holds first
+    (an even choice), then every other."""
+    widest = max([hi - lo for ex in routine.exercises
+                  for span in (ex.reps_range, ex.sets_range) if span for lo, hi in [span]],
+                 default=0)
+    if not widest:
+        return (0.0,)
+    return tuple(step / widest for step in range(widest + 1))
+
+
+def _chosen(routine: Routine, fitted: Routine, left_out: frozenset[str],
+            given: str) -> tuple[Change, ...]:
+    """A `Change` per value the fit chose, and per exercise it left out."""
+    chosen = {ex.id: ex for ex in fitted.exercises}
+    changes = []
+    for exercise in routine.exercises:
+        if exercise.id in left_out:
+            changes.append(Change(exercise.id, "left out", None, "optional", "left out", given))
+            continue
+        new = chosen[exercise.id]
+        plain = len(exercise.phases) == 1 and exercise.phases[0].say is None
+        for number, (before, after) in enumerate(zip(exercise.phases, new.phases), start=1):
+            if before.hold_range:
+                changes.append(Change(exercise.id, "hold", None if plain else number,
+                                      before.hold_range, after.hold_ms, given))
+        for key in ("reps", "sets"):
+            span = getattr(exercise, f"{key}_range")
+            if span:
+                changes.append(Change(exercise.id, key, None, span, getattr(new, key), given))
+    return tuple(changes)
+
+
+def _mss(ms: int) -> str:
+    """`9:40`: a track's length to the second, as people say it."""
+    return format_ms(int(ms / 1000 + 0.5) * 1000).rsplit(".", 1)[0]
+
+
+def estimate_speech(known: Callable[[str], int | None], ms_per_char: float = 62.0
+                    ) -> SpeechLength:
+    """Speech lengths for the search: the real length of a text already synthesised, an
+    estimate from its length in characters for one the search meets first (a count it
+    may say, "Set 3 of 4."); the plan of the chosen values is remade from real clips."""
+    def length(text: str) -> int:
+        ms = known(text)
+        return ms if ms is not None else int(len(text) * ms_per_char) + 300
+    return length
