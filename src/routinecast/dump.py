@@ -13,7 +13,9 @@ from typing import Any
 import yaml
 
 from .durations import describe_ms
-from .models import Cues, Exercise, Phase, Routine, Sounds, Voice
+from .checks import middle
+from .models import Defaults, Exercise, Phase, Routine, Sounds, Voice
+from .settings import changed_settings
 
 
 def dump_routine(routine: Routine, comment: str = "") -> str:
@@ -26,24 +28,28 @@ def dump_routine(routine: Routine, comment: str = "") -> str:
     if routine.equipment:
         data["equipment"] = list(routine.equipment)
     data["voice"] = _voice(routine.voice)
+    if routine.pronounce:
+        data["pronounce"] = dict(routine.pronounce)
     defaults = routine.defaults
     data["defaults"] = {
-        "hold": describe_ms(defaults.hold_ms), "rest": describe_ms(defaults.rest_ms),
+        "hold": _span(defaults.hold_ms, defaults.hold_range, None),
+        "rest": describe_ms(defaults.rest_ms),
         "breath": describe_ms(defaults.breath_ms),
         "rep_rest": describe_ms(defaults.rep_rest_ms),
-        **_cues(defaults.cues),
+        **changed_settings(defaults.cues, None, "defaults"),
     }
     if defaults.sounds != Sounds():
         data["defaults"]["sounds"] = asdict(defaults.sounds)
     for key in ("intro", "outro"):
         if getattr(routine, key):
             data[key] = getattr(routine, key)
+    short = dict(routine.short_forms)
     if routine.flat:
-        data["exercises"] = [_exercise(ex, defaults.cues) for ex in routine.exercises]
+        data["exercises"] = [_exercise(ex, defaults, short) for ex in routine.exercises]
     else:
         data["sections"] = [
             {"title": section.title, **({"intro": section.intro} if section.intro else {}),
-             "exercises": [_exercise(ex, defaults.cues) for ex in section.exercises]}
+             "exercises": [_exercise(ex, defaults, short) for ex in section.exercises]}
             for section in routine.sections]
     head = "".join(f"# {line}".rstrip() + "\n" for line in comment.splitlines())
     return head + yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
@@ -57,51 +63,82 @@ def _voice(voice: Voice) -> dict[str, Any]:
     return out
 
 
-def _cues(cues: Cues, base: Cues | None = None) -> dict[str, Any]:
-    """The cue settings as the file spells them: all of them, or those that differ from
-    `base`."""
-    values = {
-        "countdown": cues.countdown, "countdown_style": cues.countdown_style,
-        "halfway": cues.halfway, "remind_every": describe_ms(cues.remind_every_ms),
-        "remind_say": cues.remind_say, "announce_next": cues.announce_next,
-        "side_rest": describe_ms(cues.side_rest_ms), "counts": cues.counts,
-    }
-    fields = {"remind_every": "remind_every_ms", "side_rest": "side_rest_ms"}
-    return {key: value for key, value in values.items()
-            if base is None
-            or getattr(cues, fields.get(key, key)) != getattr(base, fields.get(key, key))}
+def _span(ms: int, span: tuple[int, int] | None, breath_ms: int | None) -> str:
+    """A hold as the file writes it: a range while its value is the range's middle (what
+    loading it gives back), else the value; in breaths when it was written in them."""
+    unit = breath_ms or 1000
+    if span and middle(*span, unit) != ms:
+        span = None
+    if breath_ms:
+        low, high = (span or (ms, ms))
+        count = f"{low // breath_ms}-{high // breath_ms}" if span else f"{ms // breath_ms}"
+        return f"{count} breaths"
+    if span:
+        return "-".join(f"{end / 1000:.3f}".rstrip("0").rstrip(".") for end in span) + "s"
+    return describe_ms(ms)
 
 
-def _exercise(exercise: Exercise, default_cues: Cues) -> dict[str, Any]:
+def _count(value: int, span: tuple[int, int] | None) -> Any:
+    if span and middle(*span, 1) == value:
+        return f"{span[0]}-{span[1]}"
+    return value
+
+
+def _spoken(text: str, short: dict[str, str]) -> Any:
+    return {"say": text, "cue": short[text]} if text in short else text
+
+
+def _exercise(exercise: Exercise, defaults: Defaults, short: dict[str, str]) -> dict[str, Any]:
     out: dict[str, Any] = {"name": exercise.name, "id": exercise.id}
+    for key in ("about", "notes"):
+        if getattr(exercise, key):
+            out[key] = getattr(exercise, key)
+    if exercise.equipment:
+        out["equipment"] = list(exercise.equipment)
+    if exercise.optional:
+        out["optional"] = exercise.optional
+    if exercise.breath_ms != defaults.breath_ms:
+        out["breath"] = describe_ms(exercise.breath_ms)
     if exercise.setup:
-        out["setup"] = list(exercise.setup)
+        out["setup"] = [_spoken(text, short) for text in exercise.setup]
+    if exercise.setup_each_side:
+        out["setup_each_side"] = True
     plain = len(exercise.phases) == 1 and exercise.phases[0].say is None
-    if plain:
-        out["hold"] = describe_ms(exercise.phases[0].hold_ms)
-        if exercise.phases[0].during:
-            out["during"] = exercise.phases[0].during
+    if exercise.flow:
+        out["flow"] = [{"say": move.say, **({"cue": short[move.say]} if move.say in short
+                                              else {}),
+                        **({"breaths": move.breaths} if move.breaths != 1 else {})}
+                       for move in exercise.flow]
+    elif plain and not exercise.phases[0].move and exercise.phases[0].cues is None:
+        phase = exercise.phases[0]
+        out["hold"] = _span(phase.hold_ms, phase.hold_range, phase.breath_ms)
+        if phase.during:
+            out["during"] = _spoken(phase.during, short)
     else:
-        out["phases"] = [_phase(phase) for phase in exercise.phases]
+        out["phases"] = [_phase(phase, exercise, short) for phase in exercise.phases]
     if exercise.reps != 1:
-        out["reps"] = exercise.reps
+        out["reps"] = _count(exercise.reps, exercise.reps_range)
     if exercise.sides:
         out["sides"] = list(exercise.sides)
     if exercise.sets != 1:
-        out["sets"] = exercise.sets
+        out["sets"] = _count(exercise.sets, exercise.sets_range)
     out["rest"] = describe_ms(exercise.rest_ms)
     out["rep_rest"] = describe_ms(exercise.rep_rest_ms)
-    out.update(_cues(exercise.cues, default_cues))
-    if exercise.notes:
-        out["notes"] = exercise.notes
+    out.update(changed_settings(exercise.cues, defaults.cues, "exercise"))
     return out
 
 
-def _phase(phase: Phase) -> dict[str, Any]:
+def _phase(phase: Phase, exercise: Exercise, short: dict[str, str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if phase.say:
         out["say"] = phase.say
-    out["hold"] = describe_ms(phase.hold_ms)
+        if phase.say in short:
+            out["cue"] = short[phase.say]
+    out["hold"] = _span(phase.hold_ms, phase.hold_range, phase.breath_ms)
     if phase.during:
-        out["during"] = phase.during
+        out["during"] = _spoken(phase.during, short)
+    if phase.move:
+        out["move"] = True
+    if phase.cues:
+        out.update(changed_settings(phase.cues, exercise.cues, "phase"))
     return out
