@@ -50,7 +50,8 @@ def test_scaled_build_with_cues_matches_its_plan(run, tmp_path, write_routine):
     routine = write_routine(ROUTINE, "cue-test.yaml")
     out = tmp_path / "out"
     args = ["--hold-scale", "1.5", "--halfway", "tone", "--remind-every", "10s",
-            "--announce-next", "--side-rest", "3s", "--counts", "--countdown-style", "beeps"]
+            "--announce-next", "--side-rest", "3s", "--counts", "--countdown-style", "beeps",
+            "--countdown-min", "0s"]
     planned = plan_json(run, routine, *args)
     result = run("build", routine, "-o", out, *args)
     assert result.exit_code == 0, result.output

@@ -46,7 +46,8 @@ def test_small_fixture_timeline():
         ("rock", None, 1, 2, 1, 3000), ("rock", None, 1, 2, 2, 10000),
     ]
     texts = [s.text for s in plan.segments if s.kind == "speech"]
-    assert texts[:4] == ["Test Stretches", "Stretch gently.", "Reach", "Stand tall."]
+    assert texts[:5] == ["Test Stretches", "Stretch gently.", "You'll need a mat.", "Reach",
+                         "Stand tall."]
     assert texts.count("Switch to the right side.") == 2
     assert texts.count("Switch to the left side.") == 1
     assert "Start with the left side." in texts
@@ -111,13 +112,19 @@ def test_holds_are_exact_whatever_the_speech_lengths(write_routine):
 
 
 def test_reps_sets_and_rests(write_routine):
-    plan = plan_of(write_routine, "title: T\ndefaults: {rest: 8s, rep_rest: 2s, countdown: 0}\n"
+    plan = plan_of(write_routine, "title: T\ndefaults: {rest: 8s, rep_rest: 2s, countdown: 0, "
+                   "announce_next: false}\n"
                    "exercises:\n  - name: A\n    hold: 5s\n    reps: 2\n    sets: 2\n"
                    "  - name: B\n    hold: 5s\n    rest: 20s\n")
-    labels = [(s.label, s.duration_ms) for s in plan.segments if s.label in ("rest", "rep-rest")]
-    # 4 holds of A: three rep-rests between them; rest after A only (B is last)
-    assert labels == [("rep-rest", 2000)] * 3 + [("rest", 8000)]
-    assert [s.text for s in plan.segments if s.kind == "speech"].count("Again.") == 3
+    labels = [(s.label, s.duration_ms) for s in plan.segments
+              if s.label in ("rest", "rep-rest", "set-rest")]
+    # 4 holds of A: a rep-rest between the reps of a set, the set rest between the sets;
+    # rest after A only (B is last)
+    assert labels == [("rep-rest", 2000), ("set-rest", 10_000), ("rep-rest", 2000),
+                      ("rest", 8000)]
+    texts = [s.text for s in plan.segments if s.kind == "speech"]
+    assert texts.count("Again.") == 2
+    assert texts.index("Set 1 of 2.") < texts.index("Set 2 of 2.")
 
 
 def test_multiword_side_names_and_sides_across_sets(write_routine):
@@ -166,7 +173,7 @@ def test_plan_json_shape_and_table():
 
 
 @pytest.mark.parametrize("sets, message", [
-    (6, "the track would last 12:00:3.*, over the limit of 12h"),   # holds fit, speech does not
+    (6, "the track would last 12:0.*, over the limit of 12h"),   # holds fit, speech does not
     (7, "the holds alone would last 14h, over the track limit of 12h"),  # known before planning
 ])
 def test_track_over_twelve_hours_is_refused(write_routine, sets, message):
@@ -176,7 +183,8 @@ def test_track_over_twelve_hours_is_refused(write_routine, sets, message):
 
 
 def test_min_quiet_is_respected(write_routine):
-    text = "title: T\ndefaults: {countdown: 2}\nexercises:\n  - name: A\n    hold: 4s\n"
+    text = ("title: T\ndefaults: {countdown: 2, countdown_min: 0s}\nexercises:\n"
+            "  - name: A\n    hold: 4s\n")
     plan = plan_of(write_routine, text, speech=lambda t: 400)
     (hold,) = plan.holds
     first_word = min(s.start_ms for s in plan.segments if s.text == "Two.")

@@ -116,7 +116,8 @@ def test_json_errors_name_the_line(write_routine):
     ("title: T\nexercises:\n  - name: A\n    reps: 0\n", 4,
      "exercises[0].reps: 0 is out of range (1 to 1000)"),
     ("title: T\nexercises:\n  - name: A\n    reps: two\n", 4,
-     'exercises[0].reps: must be a whole number, not "two"'),
+     'exercises[0].reps: must be a whole number or a range of them, not "two" '
+     '(write e.g. 8, or 7-10)'),
     ("title: T\nexercises:\n  - name: A\n    sides: [left, left]\n", 4,
      'exercises[0].sides[1]: "left" is listed twice'),
     ("title: T\nexercises:\n  - name: A\n    phases:\n      - {}\n", 5,

@@ -375,8 +375,8 @@ class Checker:
             if value.strip().isdigit():
                 value = int(value)
         if isinstance(value, str):
-            raise self.fail(line, where, f'"{value}" is not a whole number or a range of '
-                            "them (write e.g. 8, or 7-10)")
+            raise self.fail(line, where, f'must be a whole number or a range of them, not '
+                            f'"{value}" (write e.g. 8, or 7-10)')
         return self.count(value, where, line, low, high), None
 
     def duration_range(self, value: Any, where: str, line: int | None, breath_ms: int | None,

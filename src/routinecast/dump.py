@@ -69,7 +69,7 @@ def _span(ms: int, span: tuple[int, int] | None, breath_ms: int | None) -> str:
     unit = breath_ms or 1000
     if span and middle(*span, unit) != ms:
         span = None
-    if breath_ms:
+    if breath_ms and not any(value % breath_ms for value in (ms, *(span or ()))):
         low, high = (span or (ms, ms))
         count = f"{low // breath_ms}-{high // breath_ms}" if span else f"{ms // breath_ms}"
         return f"{count} breaths"

@@ -503,11 +503,13 @@ def customise(routine: Routine, layers: Sequence[Overrides] = ()) -> Customised:
         elif scale and span:
             span = (max(1, round(span[0] * scale[0])), max(1, round(span[1] * scale[0])))
         cues = replace(phase.cues, **new_cues) if phase.cues else None
-        return replace(phase, hold_ms=value, hold_range=span, cues=cues)
+        breath = phase.breath_ms if phase.breath_ms and not value % phase.breath_ms and \
+            not (span and any(end % phase.breath_ms for end in span)) else None
+        return replace(phase, hold_ms=value, hold_range=span, breath_ms=breath, cues=cues)
 
     def changed(exercise: Exercise) -> Exercise:
-        phases = tuple(held(exercise, number, phase)
-                       for number, phase in enumerate(exercise.phases, start=1))
+        phases = exercise.phases if exercise.flow else tuple(  # a flow follows the breath
+            held(exercise, number, phase) for number, phase in enumerate(exercise.phases, 1))
         values: dict[str, Any] = {}
         for key in ("reps", "sets"):
             span = getattr(exercise, f"{key}_range")
