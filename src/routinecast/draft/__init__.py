@@ -122,6 +122,8 @@ class Draft:
     summary: str
     source: str
     defaulted: list[str]
+    routine: object = None
+    """The draft as the routine loader reads it (a `Routine`), once validated."""
 
     @property
     def names(self) -> list[str]:
@@ -530,7 +532,8 @@ def _said_all(sentences: list[Sentence], drafter: _Drafter) -> list[Said]:
                 continue
         frequency = rules.first("frequency", text)
         if frequency is not None and FREQUENT.search(text):
-            drafter.frequencies.append(Value(frequency.value, frequency.words, sentence.line))
+            for found in rules.find("frequency", text):
+                drafter.frequencies.append(Value(found.value, found.words, sentence.line))
             stripped = _strip_frequency(text, frequency)
             if stripped is None:
                 continue
@@ -992,7 +995,7 @@ def draft(source: str | Path, *, timeout: float = TIMEOUT, max_bytes: int = MAX_
     src: Source = read_source(source, timeout=timeout, max_bytes=max_bytes)
     result = draft_text(src.text, src.name, html=src.html, url=src.url)
     if validate:
-        check(result)
+        result.routine = check(result)
     return result
 
 

@@ -202,7 +202,7 @@ RULES: tuple[Rule, ...] = (
          r"(?:\w+\s+(?:or\s+\w+\s+)?)?step\b(?!\s+\d)",
          "step", "a step or the stairs"),
     rule("equipment-wall", "equipment",
-         r"\b(?:against|facing|on|to|near|toward|towards|from|at)\s+(?:a|the)\s+wall\b", "wall",
+         r"\b(?:against|facing|face|on|to|near|toward|towards|from|at|up)\s+(?:a|the)\s+wall\b", "wall",
          "against a wall"),
     rule("equipment-mat", "equipment", r"\b(?:exercise |yoga )?mat\b", "mat", "a mat"),
     rule("equipment-bed", "equipment", r"\b(?:bed|couch|sofa)\b(?!\s*sheet)", "bed",

@@ -1,0 +1,371 @@
+"""`routinecast draft`: the five seed articles, hostile input, URLs (a local server on
+127.0.0.1 only), the command line, and one seed draft planned and built for real (slow)."""
+
+from __future__ import annotations
+
+import http.server
+import re
+import socket
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import yaml
+
+from routinecast.draft import FetchError, check, draft, draft_text, second_person
+from routinecast.draft.fetch import MAX_BYTES
+from routinecast.errors import InputError, RoutinecastError
+from routinecast.routine import load_routine
+
+from conftest import CONTENT
+from test_draft_corpus import ARTICLES, pair
+
+SEEDS = Path(__file__).resolve().parent.parent.parent / "shared" / "seeds"
+SEED_ROUTINES = {"000": "low-back-stretches", "001": "lower-back-pain-stretches",
+                 "002": "directed-lower-back-stretching", "003": "back-stretching-exercises",
+                 "004": "massage-therapist-lower-back-stretches"}
+
+
+def seed(prefix: str) -> Path:
+    found = sorted(SEEDS.glob(f"{prefix}_*.txt")) if SEEDS.is_dir() else []
+    if not found:
+        pytest.skip(f"the seed articles are not in {SEEDS}")
+    return found[0]
+
+
+def content_names(path: Path) -> list[list[str]]:
+    """The exercises of a content routine as it is now (sections or not): each its name and,
+    when it has one, its id (the name may have been reworded since the id was chosen)."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    exercises = data.get("exercises") or [ex for section in data.get("sections", [])
+                                          for ex in section["exercises"]]
+    return [[ex["name"]] + ([ex["id"]] if ex.get("id") else []) for ex in exercises]
+
+
+_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+          "eight": 8, "nine": 9, "ten": 10, "fifteen": 15, "twenty": 20, "thirty": 30,
+          "sixty": 60, "a": 1}
+
+
+def article_seconds(text: str, breath: float = 5) -> list[float]:
+    """Every duration the article spells (written independently of the drafter's rules):
+    "15 - 20 seconds" → 15, 20; "a minute or so" → 60; "5 breaths" → 25."""
+    number = r"(\d+|one|two|three|four|five|six|seven|eight|nine|ten|fifteen|twenty|thirty|sixty|a)"
+    out = []
+    for m in re.finditer(rf"{number}(?:\s*(?:-|to)\s*{number})?\s*(seconds?|minutes?|breaths?)",
+                         text, re.IGNORECASE):
+        scale = {"s": 1, "m": 60, "b": breath}[m[3][0].lower()]
+        for value in (m[1], m[2]):
+            if value:
+                out.append(float(_WORDS.get(value.lower(), value if value.isdigit() else 0))
+                           * scale)
+    out += [5.0 * 1 for _ in re.finditer(r"count of (five|5)\b", text, re.IGNORECASE)]
+    return out
+
+
+def hold_seconds(value: str, breath: float = 5) -> tuple[float, float]:
+    m = re.fullmatch(r"([\d.]+)(?:-([\d.]+))?\s*(s|m| min| breaths?)", value)
+    assert m, value
+    scale = {"s": 1, "m": 60, " min": 60}.get(m[3], breath)
+    return float(m[1]) * scale, float(m[2] or m[1]) * scale
+
+
+# -- the seed articles --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("prefix", sorted(SEED_ROUTINES))
+def test_seed_drafts_validate_and_have_every_exercise_of_its_content_routine(prefix):
+    path = seed(prefix)
+    result = draft(path)
+    routine = check(result)
+    assert len(routine.exercises) == len(result.exercises)
+    content = CONTENT / f"{SEED_ROUTINES[prefix]}.yaml"
+    wanted = content_names(content)
+    found = result.names
+    pairs = pair(wanted, found)
+    missing = [names[0] for i, names in enumerate(wanted) if i not in pairs]
+    assert not missing, f"{path.name}: no draft exercise for {missing}; drafted {found}"
+    # every hold taken from the article lies within the article's own numbers
+    spelt = article_seconds(path.read_text(encoding="utf-8"))
+    for ex in result.exercises:
+        for hold in [ex.hold] + [phase.hold for phase in ex.phases]:
+            if hold is None or hold.words is None:
+                continue
+            lo, hi = hold_seconds(str(hold.value))
+            assert lo in spelt and hi in spelt, (ex.name.value, hold.value, spelt)
+
+
+@pytest.mark.parametrize("prefix", sorted(SEED_ROUTINES))
+def test_seed_drafts_speak_in_the_second_person(prefix):
+    data = yaml.safe_load(draft(seed(prefix)).text)
+    for text in spoken_texts(data):
+        assert second_person(text), text
+        assert text[0].isupper() and text.endswith((".", "?")), text
+        assert not re.search(r"click here|advertisement|\bvideo\b", text, re.IGNORECASE), text
+
+
+def spoken_texts(data: dict) -> list[str]:
+    out = [data[key] for key in ("intro",) if data.get(key)]
+    for ex in data["exercises"]:
+        setup = ex.get("setup") or []
+        out += [setup] if isinstance(setup, str) else setup
+        out += [ex[k] for k in ("during",) if ex.get(k)]
+        for phase in ex.get("phases", []):
+            out += [phase[k] for k in ("say", "during") if phase.get(k)]
+        out += [move if isinstance(move, str) else move["say"] for move in ex.get("flow", [])]
+    return out
+
+
+def test_every_drafted_value_says_where_it_comes_from():
+    text = draft(seed("003")).text
+    for line in text.splitlines():
+        if re.match(r"\s*(?:- )?(?:hold|reps|sets|sides|name|title|language|equipment|intro|"
+                    r"outro|say|setup|during): ", line) or re.match(r"\s+- [A-Z]", line):
+            if line.strip() not in ("setup:", "phases:"):
+                assert "  # " in line, line
+    assert '# "15 - 20 seconds" (line 13)' in text
+    assert "defaulted" in text
+
+
+def test_summary_names_the_exercises_holds_and_defaults():
+    result = draft(seed("000"))
+    assert re.fullmatch(r"3 exercises; holds 10 s; 3 values defaulted \(hold of Child's Pose, "
+                        r"reps of Cat and Camel, .*\)", result.summary), result.summary
+
+
+def test_drafts_are_deterministic():
+    assert draft(seed("001")).text == draft(seed("001")).text
+
+
+# -- hostile input ------------------------------------------------------------------------------
+
+
+def test_a_50_mb_page_is_refused_before_it_is_read(tmp_path):
+    page = tmp_path / "huge.html"
+    with page.open("wb") as handle:
+        handle.truncate(50 * 1024 * 1024)
+    with pytest.raises(InputError, match=r"too large to be an article \(50\.0 MB; at most 5\.0 MB\)"):
+        draft(page)
+
+
+def test_binary_data_is_refused(tmp_path):
+    blob = tmp_path / "blob.txt"
+    blob.write_bytes(bytes(range(256)) * 64)
+    with pytest.raises(InputError, match="is binary data, not an article"):
+        draft(blob)
+    image = tmp_path / "photo.html"
+    image.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(100))
+    with pytest.raises(InputError, match="is a PNG image, not an article"):
+        draft(image)
+
+
+def test_a_page_with_no_article_is_one_line(tmp_path):
+    page = tmp_path / "menu.html"
+    page.write_text("<html><body><nav><ul><li><a href='/'>Home</a></li><li><a href='/shop'>"
+                    "Shop</a></li></ul></nav><footer>Copyright 2026</footer></body></html>")
+    with pytest.raises(InputError) as caught:
+        draft(page)
+    assert "\n" not in str(caught.value)
+    assert re.search(r"no (?:article|exercise) found", str(caught.value))
+    prose = tmp_path / "essay.txt"
+    prose.write_text("Why Backs Hurt\n\nMost back pain comes from long hours of sitting. "
+                     "The muscles beside the spine tire and tighten.\n")
+    with pytest.raises(InputError, match="no exercise found in the article"):
+        draft(prose)
+
+
+def test_scripts_in_a_page_are_neither_run_nor_drafted(tmp_path):
+    page = tmp_path / "trap.html"
+    page.write_text(
+        "<html><head><script>fetch('http://192.0.2.1/x'); window.pwned = 1;</script></head>"
+        "<body><article><h1>One Stretch</h1><h2>Knee Hug</h2>"
+        "<p>Lie on your back and hug both knees. Hold for 20 seconds.</p>"
+        "<script>document.write('<p>Hold for 99 seconds.</p>')</script>"
+        "<noscript>Hold for 88 seconds.</noscript>"
+        "<p onclick=\"alert('Hold for 77 seconds')\">Breathe slowly.</p>"
+        "</article></body></html>")
+    result = draft(page)
+    assert [ex.hold.value for ex in result.exercises] == ["20s"]
+    assert not re.search(r"99|88|77|fetch|pwned|alert|document", result.text)
+
+
+def test_an_empty_file_and_a_folder_are_refused(tmp_path):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("  \n")
+    with pytest.raises(InputError, match="is empty"):
+        draft(empty)
+    with pytest.raises(InputError, match="is a folder"):
+        draft(tmp_path)
+    with pytest.raises(InputError, match="no such file"):
+        draft(tmp_path / "missing.txt")
+
+
+# -- URLs: a server on 127.0.0.1 ---------------------------------------------------------------
+
+
+@contextmanager
+def local_server(handler_class) -> str:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler_class)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+class _Pages(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        if self.path == "/article.html":
+            body = (ARTICLES / "nav-adverts.html").read_bytes()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        elif self.path == "/huge-declared":
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(50 * 1024 * 1024))
+            self.end_headers()
+            self.wfile.write(b"<html>" * 100)
+        elif self.path == "/huge-streamed":
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            chunk = b"<p>Hold for 30 seconds.</p>\n" * 4096
+            try:
+                for _ in range(MAX_BYTES // len(chunk) + 2):
+                    self.wfile.write(chunk)
+            except OSError:
+                pass
+        else:
+            self.send_error(404)
+
+
+def test_a_url_is_drafted_with_the_url_as_source():
+    with local_server(_Pages) as base:
+        result = draft(f"{base}/article.html")
+    assert result.source == f"{base}/article.html"
+    assert result.names == ["Knee to Chest", "Cat Cow", "Lying Spinal Twist"]
+    assert f"source: {base}/article.html" in result.text
+
+
+def test_a_url_too_large_is_refused():
+    with local_server(_Pages) as base:
+        with pytest.raises(InputError, match="too large to be an article"):
+            draft(f"{base}/huge-declared")
+        with pytest.raises(InputError, match="too large to be an article"):
+            draft(f"{base}/huge-streamed")
+
+
+def test_a_missing_page_is_a_network_failure():
+    with local_server(_Pages) as base:
+        with pytest.raises(FetchError, match="the server answered 404"):
+            draft(f"{base}/gone.html")
+
+
+def test_a_url_that_never_answers_times_out():
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)  # connections complete in the backlog; nothing is ever answered
+    try:
+        port = listener.getsockname()[1]
+        with pytest.raises(FetchError, match=r"no answer within 0\.5 s") as caught:
+            draft(f"http://127.0.0.1:{port}/article", timeout=0.5)
+        assert not isinstance(caught.value, InputError)  # exit status 1, not 2
+        assert isinstance(caught.value, RoutinecastError)
+    finally:
+        listener.close()
+
+
+def test_only_http_and_https_are_fetched():
+    with pytest.raises(InputError, match="only http:// and https://"):
+        draft("file:///etc/passwd")
+
+
+# -- the command line --------------------------------------------------------------------------
+
+
+def test_cli_writes_the_draft_named_after_the_headline(run, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    ran = run("draft", ARTICLES / "numbered-steps.txt")
+    assert ran.exit_code == 0, ran.output
+    assert (tmp_path / "five-minutes-on-the-floor.yaml").is_file()
+    assert "3 exercises; holds 10-30 s" in ran.stderr
+    assert "wrote five-minutes-on-the-floor.yaml" in ran.stdout
+    load_routine(tmp_path / "five-minutes-on-the-floor.yaml")
+    again = run("draft", ARTICLES / "numbered-steps.txt")
+    assert again.exit_code == 2
+    assert "already exists; use --force" in again.stderr
+    assert run("draft", ARTICLES / "numbered-steps.txt", "--force").exit_code == 0
+
+
+def test_cli_prints_the_draft_with_dash(run, tmp_path):
+    ran = run("draft", ARTICLES / "breaths.md", "-o", "-")
+    assert ran.exit_code == 0
+    assert yaml.safe_load(ran.stdout)["title"] == "Breath-Timed Yoga for the Back"
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("make, status", [
+    (lambda p: p.write_bytes(bytes(range(256)) * 8), 2),
+    (lambda p: p.write_text("<html><body><nav>Home Shop</nav></body></html>"), 2),
+])
+def test_cli_hostile_input_is_one_line_and_writes_nothing(run, tmp_path, make, status):
+    article = tmp_path / "article.html"
+    make(article)
+    out = tmp_path / "out.yaml"
+    ran = run("draft", article, "-o", out)
+    assert ran.exit_code == status
+    assert len(ran.stderr.strip().splitlines()) == 1, ran.stderr
+    assert not out.exists()
+
+
+def test_cli_a_url_that_never_answers_is_exit_1(run, tmp_path):
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    try:
+        out = tmp_path / "out.yaml"
+        ran = run("draft", f"http://127.0.0.1:{listener.getsockname()[1]}/", "--timeout", "0.5",
+                  "-o", out)
+    finally:
+        listener.close()
+    assert ran.exit_code == 1
+    assert "no answer within 0.5 s" in ran.stderr
+    assert not out.exists()
+
+
+@pytest.mark.slow
+def test_cli_plan_prints_the_drafts_timeline(run, tmp_path):
+    ran = run("draft", seed("004"), "-o", tmp_path / "d.yaml", "--plan")
+    assert ran.exit_code == 0, ran.output
+    assert "Cat Stretch" in ran.stdout and "Happy Baby" in ran.stdout
+    assert re.search(r"total \d+:\d\d\.\d", ran.stdout)
+
+
+@pytest.mark.slow
+def test_a_seed_draft_builds(tmp_path, speech_cache):
+    from routinecast.builder import BuildSettings, build
+    from routinecast.ffmpeg import probe_chapters
+
+    result = draft(seed("000"))
+    path = tmp_path / f"{result.slug}.yaml"
+    path.write_text(result.text, encoding="utf-8")
+    built = build([path], tmp_path / "out", BuildSettings(cache_dir=speech_cache))
+    assert len(built) == 1 and built[0].path.is_file()
+    titles = [chapter.title for chapter in probe_chapters(built[0].path)]
+    assert titles == ["Introduction", *result.names, "Closing"]
+
+
+def test_draft_text_reads_markdown_without_a_file():
+    result = draft_text("# Quick\n\n## Knee Hug\n\nLie on your back and hug your knees. "
+                        "Hold for 20 seconds.\n", "pasted")
+    assert result.names == ["Knee Hug"]
+    assert result.slug == "quick"
