@@ -114,11 +114,11 @@ RULES: tuple[Rule, ...] = (
     rule("hold-breaths", "hold", rf"\b{RANGE}\s+{BREATHS}",
          lambda m: span(m, " breaths") if m["hi"] or number(m["lo"]) != 1 else "1 breath",
          "5 breaths, 3-5 breaths"),
+    rule("hold-half-minute", "hold", r"\bhalf\s+a\s+minute\b", "30s", "half a minute → 30s"),
     rule("hold-a-minute", "hold",
          r"\b(?:for\s+)?(?:about\s+|around\s+|roughly\s+|up to\s+)?(?:a|one|1)\s+(?:full\s+)?"
          r"minute(?:\s+or\s+so)?\b(?!\s*(?:-|to|or)\s*\d)",
          "1m", "a minute or so → 1m"),
-    rule("hold-half-minute", "hold", r"\bhalf\s+a\s+minute\b", "30s", "half a minute → 30s"),
     rule("hold-minutes", "hold", rf"\b(?:about\s+|around\s+|roughly\s+)?{RANGE}\s*{MINUTES}",
          _minutes, "about 5 minutes → 5m; 1-2 minutes → 1-2 min"),
     rule("hold-seconds", "hold",
