@@ -6,7 +6,7 @@ routine file → Routine → speech clips → Plan → PCM stream → MP3 (temp 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
@@ -20,13 +20,14 @@ from .errors import (EngineUnavailable, InputError, OutputError, OverrideError, 
 from .files import ensure_space, replacing, replacing_folder, unsafe_name, write_text_atomic
 from .ffmpeg import BookChapter, encode_m4b, encode_mp3, exact_length_ms
 from .fitting import estimate_speech, fit_length
+from .loudness import Figures
 from .models import Change, Plan, Routine, Voice
 from .saying import spoken_form
 from .overrides import Customised, Overrides, customise
 from .plan import lengthen, make_plan, spoken_texts
 from .render import sample_index, total_samples
-from .sound import (Measured, SoundSettings, Track, check_music, cue_sounds, playlist,
-                    sound_lengths)
+from .sound import (Measured, SoundSettings, Track, check_music, clip_figures, cue_sounds,
+                    playlist, sound_lengths)
 from .routine import load_routine, slugify
 from .tagging import read_tags, write_tags
 from .tts import open_engine, synthesize_all
@@ -85,6 +86,11 @@ class Prepared:
     """Each cue sound in use, as float samples at the settings' sample rate."""
     changes: tuple[Change, ...] = ()
     """The values a target length (`Routine.length_ms`) chose, for the overrides table."""
+    figures: dict[str, Figures] = field(default_factory=dict)
+    """Each clip's loudness figures, as kept in the speech cache (a clip without them is
+    measured when the track is levelled)."""
+    sound_figures: dict[str, Figures] = field(default_factory=dict)
+    """Each cue sound's loudness figures, likewise."""
 
 
 @dataclass(frozen=True)
@@ -112,13 +118,16 @@ def prepare(routine: Routine, settings: BuildSettings = BuildSettings(),
     the whole routine is spoken by that one (said through `on_note`), and the prepared
     routine names it."""
     report = (lambda done, total: progress("synthesising", done, total)) if progress else None
+    figures: dict[str, Figures] = {}
 
     def speak(routine: Routine) -> dict[str, np.ndarray]:
         # the voice says each text as a person reads it; the plan keeps the written text
         said = {text: spoken_form(text, dict(routine.pronounce), routine.language)
                 for text in spoken_texts(routine)}
+        measured: dict[str, Figures] = {}
         clips = synthesize_all(said.values(), open_engine(routine.voice, routine.language),
-                               settings.cache(), settings.sample_rate, report)
+                               settings.cache(), settings.sample_rate, report, measured)
+        figures.update({text: measured[form] for text, form in said.items()})
         return {text: clips[form] for text, form in said.items()}
 
     try:
@@ -139,10 +148,14 @@ def prepare(routine: Routine, settings: BuildSettings = BuildSettings(),
             lambda text: -(-len(clips[text]) * 1000 // rate) if text in clips else None),
             sound_lengths(sounds, rate))
         clips.update(speak(routine))
+    cache = settings.cache()
+    sound_figures = {name: cache.sound_figures(samples, rate,
+                                               lambda samples: clip_figures(samples, rate))
+                     for name, samples in sounds.items()}
     plan = make_plan(routine, lambda text: -(-len(clips[text]) * 1000 // rate),
                      sound_lengths(sounds, rate))
     return Prepared(routine, lengthen(plan, exact_length_ms(plan.duration_ms, rate)), clips,
-                    sounds, chosen)
+                    sounds, chosen, figures, sound_figures)
 
 
 FORMATS = ("mp3", "m4b")
@@ -198,9 +211,18 @@ def cover_for(plan: Plan) -> bytes:
 def _calibrated(prepared: Prepared, settings: BuildSettings) -> tuple[Track, int]:
     """The track levelled to the settings' target, and its length in samples."""
     track = Track(prepared.plan, prepared.clips, prepared.sounds, settings.sample_rate,
-                  settings.sound)
+                  settings.sound, prepared.figures, prepared.sound_figures)
     track.calibrate(settings.bitrate)
     return track, total_samples(prepared.plan, settings.sample_rate)
+
+
+def _until_on_target(track: Track, encode: Callable[[], None]) -> None:
+    """Run `encode` (which streams `track.blocks()` to the encoder), and again, corrected,
+    in the rare case that the meter running over the stream read it off the level its
+    figures predicted (see `Track.missed`)."""
+    encode()
+    while track.missed():
+        encode()
 
 
 def write_mp3(prepared: Prepared, path: Path, settings: BuildSettings = BuildSettings(),
@@ -218,8 +240,9 @@ def write_mp3(prepared: Prepared, path: Path, settings: BuildSettings = BuildSet
     with replacing(path) as temp:
         ensure_space(temp.parent, _mp3_size(total, settings, len(cover) + len(routine_text)),
                      path)
-        encode_mp3(track.blocks(), temp, settings.sample_rate, settings.bitrate, total, report,
-                   name=path.name, channels=track.channels)
+        _until_on_target(track, lambda: encode_mp3(
+            track.blocks(), temp, settings.sample_rate, settings.bitrate, total, report,
+            name=path.name, channels=track.channels))
         write_tags(temp, prepared.routine, prepared.plan, f"routinecast {__version__}",
                    routine_text, cover)
     return Built(path, prepared.plan, track.measured, prepared.routine, routine_text)
@@ -242,8 +265,9 @@ def write_m4b(prepared: Prepared, path: Path, settings: BuildSettings = BuildSet
         tags["comment"] = routine.description
     cover = cover or cover_for(plan)
     with replacing(path) as temp:
-        encode_m4b(track.blocks(), temp, settings.sample_rate, settings.bitrate, total,
-                   chapters, tags, cover, report, path.name, track.channels)
+        _until_on_target(track, lambda: encode_m4b(
+            track.blocks(), temp, settings.sample_rate, settings.bitrate, total, chapters,
+            tags, cover, report, path.name, track.channels))
     return Built(path, plan, track.measured, routine, routine_text or dump_routine(routine))
 
 
@@ -273,24 +297,32 @@ def write_split(prepared: Prepared, path: Path, settings: BuildSettings = BuildS
     cover = cover or cover_for(plan)
     track, total = _calibrated(prepared, settings)
     chapters = plan.leaf_chapters()
-    blocks = _Cutter(track.blocks())
-    done = 0
+    names = [f"{number:02d}-{slugify(chapter.title) or 'chapter'}.mp3"
+             for number, chapter in enumerate(chapters, start=1)]
     lines = ["#EXTM3U", f"#PLAYLIST:{_one_line(routine.title)}"]
+    for chapter, name in zip(chapters, names):
+        lines += [f"#EXTINF:{round((chapter.end_ms - chapter.start_ms) / 1000)},"
+                  f"{_one_line(chapter.title)}", f"{folder.name}/{name}"]
     with replacing_folder(folder) as temp_folder:
         ensure_space(temp_folder, _mp3_size(total, settings, len(chapters) * (
             len(cover) + len(routine_text))), folder)
-        for number, chapter in enumerate(chapters, start=1):
-            name = f"{number:02d}-{slugify(chapter.title) or 'chapter'}.mp3"
-            length = (sample_index(chapter.end_ms, rate) - sample_index(chapter.start_ms, rate))
-            report = (lambda part, base=done: progress("encoding", base + part, total)) \
-                if progress else None
-            encode_mp3(blocks.take(length), temp_folder / name, rate, settings.bitrate, length,
-                       report, name, track.channels)
-            write_tags(temp_folder / name, routine, None, f"routinecast {__version__}",
-                       routine_text, cover, title=chapter.title, track=(number, len(chapters)))
-            done += length
-            lines += [f"#EXTINF:{round((chapter.end_ms - chapter.start_ms) / 1000)},"
-                      f"{_one_line(chapter.title)}", f"{folder.name}/{name}"]
+
+        def encode_parts() -> None:
+            blocks, done = _Cutter(track.blocks()), 0
+            for number, (chapter, name) in enumerate(zip(chapters, names), start=1):
+                length = (sample_index(chapter.end_ms, rate)
+                          - sample_index(chapter.start_ms, rate))
+                report = (lambda part, base=done: progress("encoding", base + part, total)) \
+                    if progress else None
+                encode_mp3(blocks.take(length), temp_folder / name, rate, settings.bitrate,
+                           length, report, name, track.channels)
+                write_tags(temp_folder / name, routine, None, f"routinecast {__version__}",
+                           routine_text, cover, title=chapter.title,
+                           track=(number, len(chapters)))
+                done += length
+            blocks.finish()  # the meter must have heard the whole track
+
+        _until_on_target(track, encode_parts)
     write_text_atomic(path, "\n".join(lines) + "\n")
     return Built(path, plan, track.measured, routine, routine_text)
 
@@ -325,6 +357,11 @@ class _Cutter:
             piece, self.left = self.left[:count], self.left[count:]
             count -= len(piece)
             yield piece
+
+    def finish(self) -> None:
+        """Run the stream to its end (there is nothing left but for rounding)."""
+        for _ in self.blocks:
+            pass
 
 
 def _fallback_voice(routine: Routine, engine: str) -> Voice:

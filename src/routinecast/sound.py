@@ -2,26 +2,26 @@
 
 Every speech clip is brought to the same loudness and every cue sound to a fixed distance
 under it, with soft edges and under the true-peak ceiling. The music bed loops under the
-whole track, fades in and out, and ducks under everything spoken or sounded. A first pass
-measures the finished mix; the second, corrected to the loudness target, is what gets
-encoded, and is measured again on the way.
+whole track, fades in and out, and ducks under everything spoken or sounded. The level is
+set from figures measured once per clip (kept in the speech cache), without rendering or
+filtering the track; the one pass that is encoded is metered on the way, and encoded again,
+corrected, only if the meter reads it off the target.
 """
 
 from __future__ import annotations
 
-import tempfile
 from collections import Counter
 from itertools import chain
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Mapping, Sequence
+from typing import Collection, Iterator, Mapping, Sequence
 
 import numpy as np
 
 from .errors import AudioError, InputError, RoutineError
-from .ffmpeg import decode_pcm, decode_stream, encode_mp3
-from .loudness import (DUAL_MONO, SILENT, Meter, Peaks, fade_edges, gated, integrated,
-                       k_energy, limiter_gain, oversampled_peaks, step_energies)
+from .ffmpeg import decode_pcm, decode_stream
+from .loudness import (DUAL_MONO, SILENT, Figures, Peaks, StepMeter, fade_edges, gated,
+                       k_energy, limiter_gain, limiter_near, oversampled_peaks, step_energies)
 from .models import SOUND_NAMES, Plan, Routine
 from .render import render, sample_index
 from .tones import tone
@@ -39,12 +39,20 @@ MAX_MISS_LU = 0.9
 """A track further than this from its loudness target is refused rather than written."""
 CALIBRATION_ROUNDS = 8
 """Most corrections of the speech level towards the target (each a cheap computation)."""
+ENCODER_DB = -0.44
+"""What MP3 encoding changes the loudness of the levelled speech by, in LU: LAME takes a
+few tenths of a dB off (measured by encoding and decoding each content routine: -0.433 to
+-0.448 at 64, 96 and 160 kbit/s mono and 128 kbit/s stereo), so the mix is made that much
+louder than the target."""
+CHECK_LU = 0.1
+"""The meter over the encoded stream may read this far off the level predicted from the
+clips' figures before the level is corrected and the track encoded again."""
+MAX_CORRECTIONS = 1
+"""Encodes redone at most; one correction by what the meter read lands on the target."""
 MIX_BLOCK = 1 << 16
 """Frames the music mix is limited in at a time."""
 MIN_MUSIC_DUCK_DB = 10.0
 """The music stays at least this far under the speech while speech plays."""
-PROBE_MS = 20_000
-"""Speech encoded to learn what the encoder does to the level."""
 MAX_SOUND_MS = 3_000
 """Longest cue sound file; a countdown beep must also leave room in its second."""
 MAX_BEEP_MS = 900
@@ -135,72 +143,218 @@ def sound_lengths(sounds: Mapping[str, np.ndarray], rate: int) -> dict[str, int]
 # -- levels ------------------------------------------------------------------------------
 
 
-class _Clip:
-    """One clip or cue sound, measured once so that it can be levelled to any loudness.
+def clip_figures(samples: np.ndarray, rate: int) -> Figures:
+    """The `Figures` of a clip (int16) or cue sound (float) as it is levelled: with its
+    edges faded. Measured once, when the clip is made, and kept in the speech cache."""
+    scale = 1 / 32768 if samples.dtype == np.int16 else 1.0
+    return Figures.of(fade_edges(samples.astype(np.float64) * scale, rate, FADE_MS), rate)
 
-    Holds the samples as given (int16 for speech) and the loud samples' peaks only: a long
-    routine has minutes of distinct speech, and float copies of it would not stay small.
+
+class _Clip:
+    """One clip or cue sound with its `Figures`, levelled to any loudness without being
+    measured again.
+
+    Holds the samples as given (int16 for speech): a long routine has minutes of distinct
+    speech, and float copies of it would not stay small.
     """
 
-    def __init__(self, samples: np.ndarray, rate: int):
+    def __init__(self, samples: np.ndarray, rate: int, figures: Figures | None = None):
         self.samples, self.rate = samples, rate
-        shaped = self._shaped()
-        self.lufs = integrated(shaped, rate)
-        self.peaks = Peaks.of(shaped)
+        self.figures = figures if figures is not None else clip_figures(samples, rate)
+        self.lufs, self.peaks = self.figures.lufs, self.figures.peaks
+
+    def _fade(self) -> np.ndarray:
+        fade = min(FADE_MS * self.rate // 1000, len(self.samples) // 2)
+        return 0.5 - 0.5 * np.cos(np.linspace(0.0, np.pi, fade, endpoint=False))
 
     def _shaped(self) -> np.ndarray:
         scale = 1 / 32768 if self.samples.dtype == np.int16 else 1.0
         return fade_edges(self.samples.astype(np.float64) * scale, self.rate, FADE_MS)
 
-    def at(self, lufs: float, ceiling_db: float) -> tuple[np.ndarray, float, float]:
-        """int16 samples at `lufs`, true peaks limited to `ceiling_db`; the true peak; and
-        the fraction of the energy the limiter left (1.0 when it did nothing)."""
-        gain = 10 ** ((lufs - self.lufs) / 20) if self.lufs > SILENT else 1.0
-        envelope = limiter_gain(self.peaks, gain, self.rate, ceiling_db)
+    def _shaped_at(self, indices: np.ndarray) -> np.ndarray:
+        """`_shaped()[indices]`, without a float copy of the whole clip."""
+        scale = 1 / 32768 if self.samples.dtype == np.int16 else 1.0
+        part = self.samples[indices].astype(np.float64) * scale
+        ramp = self._fade()
+        if len(ramp):
+            head, tail = indices < len(ramp), indices >= len(self.samples) - len(ramp)
+            part[head] *= ramp[indices[head]]
+            part[tail] *= ramp[::-1][indices[tail] - (len(self.samples) - len(ramp))]
+        return part
+
+    def gain(self, lufs: float) -> float:
+        return 10 ** ((lufs - self.lufs) / 20) if self.lufs > SILENT else 1.0
+
+    def effect(self, lufs: float, ceiling_db: float) -> tuple[float, float]:
+        """What levelling to `lufs` under `ceiling_db` does, without making the samples:
+        the true peak, and the fraction of the energy the limiter leaves (1.0 when it does
+        nothing). Looks at the samples the limiter changes only."""
+        gain = self.gain(lufs)
+        near = limiter_near(self.peaks, gain, self.rate, ceiling_db)
+        if near is None:
+            peak = self.peaks.top * gain
+            return (20 * np.log10(peak) if peak > 0 else SILENT), 1.0
+        indices, envelope = near
+        part = self._shaped_at(indices)
+        lost = float(np.dot(part * part, 1.0 - envelope * envelope))
+        total = self.figures.square_sum
+        kept = 1.0 - lost / total if total else 1.0
+        return self._peak_db(gain, near), kept
+
+    def _peak_db(self, gain: float, near: tuple[np.ndarray, np.ndarray]) -> float:
+        indices, envelope = near
+        at = self.peaks.at.astype(np.int64)
+        where = np.minimum(np.searchsorted(indices, at), len(indices) - 1)
+        applied = np.where(indices[where] == at, envelope[where], 1.0)
+        peak = float((self.peaks.value * gain * applied).max(initial=0.0))
+        return 20 * np.log10(peak) if peak > 0 else SILENT
+
+    def at(self, lufs: float, ceiling_db: float) -> np.ndarray:
+        """int16 samples at `lufs`, true peaks limited to `ceiling_db` (what `effect` says
+        of them, made)."""
+        gain = self.gain(lufs)
         levelled = self._shaped() * gain
-        peak, kept = self.peaks.top * gain, 1.0
-        if envelope is not None:
-            before = float(np.dot(levelled, levelled))
-            levelled *= envelope
-            kept = float(np.dot(levelled, levelled)) / before if before else 1.0
-            peak = float((self.peaks.value * gain * envelope[self.peaks.at]).max())
-        samples = np.round(np.clip(levelled, -1.0, 32767 / 32768) * 32768).astype(np.int16)
-        return samples, 20 * np.log10(peak) if peak > 0 else SILENT, kept
+        near = limiter_near(self.peaks, gain, self.rate, ceiling_db)
+        if near is not None:
+            levelled[near[0]] *= near[1]
+        return _int16(levelled)
+
+
+def _int16(levelled: np.ndarray) -> np.ndarray:
+    return np.round(np.clip(levelled, -1.0, 32767 / 32768) * 32768).astype(np.int16)
+
+
+@dataclass(frozen=True)
+class Effect:
+    """What levelling the speech to one loudness does, computed without making the samples."""
+
+    lufs: float
+    """The level the speech was levelled to."""
+    speech_lufs: float
+    """Loudness of the speech as limited."""
+    peak_db: float
+    """Highest true peak of speech and cue sounds."""
+    scales: dict[tuple[str, str], float]
+    """For each clip (`("speech", text)`) and cue sound (`("sound", name)`), how much its
+    measured energy is multiplied by: its gain squared, times the share the limiter leaves."""
 
 
 class _Levelled:
-    """Clips and cue sounds at a given speech loudness, measured once and levelled on demand."""
+    """Clips and cue sounds at a given speech loudness, from their figures, levelled on demand."""
 
     def __init__(self, clips: Mapping[str, np.ndarray], sounds: Mapping[str, np.ndarray],
-                 rate: int, ceiling_db: float):
+                 rate: int, ceiling_db: float, figures: Mapping[str, Figures] | None = None,
+                 sound_figures: Mapping[str, Figures] | None = None):
         self.rate, self.ceiling = rate, ceiling_db
-        self.speech = {text: _Clip(clip, rate) for text, clip in clips.items()}
-        self.sounds = {name: _Clip(np.asarray(x, dtype=np.float64), rate)
-                       for name, x in sounds.items()}
+        figures, sound_figures = figures or {}, sound_figures or {}
+        self.speech = {text: _Clip(clip, rate, figures.get(text))
+                       for text, clip in clips.items()}
+        self.sounds = {name: _Clip(np.asarray(x, dtype=np.float64), rate,
+                                   sound_figures.get(name)) for name, x in sounds.items()}
 
-    def at(self, speech_lufs: float) -> "Levels":
-        """Every speech clip levelled to `speech_lufs` and limited; the cue sounds `TONE_LU`
-        under the speech as the limiter left it, so that loud targets keep the balance."""
-        speech, peak, before, after = {}, SILENT, 0.0, 0.0
+    def effect(self, speech_lufs: float) -> Effect:
+        """`at`'s figures without its samples: what each calibration round needs."""
+        scales, peak, before, after = {}, SILENT, 0.0, 0.0
         for key, clip in self.speech.items():
-            speech[key], clip_peak, kept = clip.at(speech_lufs, self.ceiling)
+            clip_peak, kept = clip.effect(speech_lufs, self.ceiling)
             peak = max(peak, clip_peak)
-            before, after = before + len(speech[key]), after + len(speech[key]) * kept
+            scales["speech", key] = clip.gain(speech_lufs) ** 2 * kept
+            length = len(clip.samples)
+            before, after = before + length, after + length * kept
         actual = speech_lufs + (10 * np.log10(after / before) if before else 0.0)
-        sounds = {}
         for key, clip in self.sounds.items():
-            sounds[key], clip_peak, _ = clip.at(actual + TONE_LU, self.ceiling)
+            clip_peak, kept = clip.effect(actual + TONE_LU, self.ceiling)
             peak = max(peak, clip_peak)
-        return Levels(speech, sounds, peak, actual)
+            scales["sound", key] = clip.gain(actual + TONE_LU) ** 2 * kept
+        return Effect(speech_lufs, actual, peak, scales)
+
+    def at(self, speech_lufs: float, effect: Effect | None = None,
+           recurring: Collection[str] | None = None) -> "Levels":
+        """Every speech clip levelled to `speech_lufs` and limited; the cue sounds `TONE_LU`
+        under the speech as the limiter left it, so that loud targets keep the balance.
+
+        The clips are levelled as the track asks for them, while the encoder works on what
+        came before (`effect`, if given, is this level's, saving its computation); those
+        said once are not kept once used when `recurring` names the others."""
+        effect = effect or self.effect(speech_lufs)
+        speech = _Levelling({key: (clip, speech_lufs) for key, clip in self.speech.items()},
+                            self.ceiling, recurring)
+        tones = effect.speech_lufs + TONE_LU
+        sounds = _Levelling({key: (clip, tones) for key, clip in self.sounds.items()},
+                            self.ceiling, None)
+        return Levels(speech, sounds, effect.peak_db, effect.speech_lufs)
+
+
+class _Levelling(Mapping):
+    """Clips levelled when first asked for (see `_Levelled.at`)."""
+
+    def __init__(self, clips: dict[str, tuple[_Clip, float]], ceiling_db: float,
+                 recurring: Collection[str] | None):
+        self.clips, self.ceiling, self.recurring = clips, ceiling_db, recurring
+        self.done: dict[str, np.ndarray] = {}
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        samples = self.done.get(key)
+        if samples is None:
+            clip, lufs = self.clips[key]
+            samples = clip.at(lufs, self.ceiling)
+            if self.recurring is None or key in self.recurring:
+                self.done[key] = samples
+        return samples
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.clips)
+
+    def __len__(self) -> int:
+        return len(self.clips)
+
+
+class _Booking:
+    """Where the energy of each thing spoken or sounded falls among the track's 100 ms
+    steps, at the level it was measured at: booked once from the clips' figures, then
+    scaled by each calibration round's `Effect` (no filtering, no rendering)."""
+
+    def __init__(self, plan: Plan, levels: _Levelled, rate: int):
+        step = rate // 10
+        self.count = sample_index(plan.duration_ms, rate) // step + 1
+        self.keys: list[tuple[str, str]] = []
+        numbers: dict[tuple[str, str], int] = {}
+        steps, energies, owners = [], [], []
+        for segment in plan.segments:
+            if segment.kind == "silence":
+                continue
+            speech = segment.kind == "speech"
+            key = ("speech", segment.text) if speech else ("sound", segment.label)
+            clip = levels.speech[key[1]] if speech else levels.sounds[key[1]]
+            start = sample_index(segment.start_ms, rate)
+            length = min(sample_index(segment.end_ms, rate) - start, len(clip.samples))
+            if length <= 0:
+                continue
+            bins = np.arange(start // step, (start + length - 1) // step + 1)
+            low = np.maximum(bins * step, start) - start
+            high = np.minimum((bins + 1) * step, start + length) - start
+            steps.append(bins)
+            energies.append(clip.figures.energy_between(low, high))
+            owners.append(np.full(len(bins), numbers.setdefault(key, len(numbers))))
+        self.keys = list(numbers)
+        self.steps = np.concatenate(steps) if steps else np.zeros(0, dtype=np.int64)
+        self.energies = np.concatenate(energies) if energies else np.zeros(0)
+        self.owners = np.concatenate(owners) if owners else np.zeros(0, dtype=np.int64)
+
+    def at(self, effect: Effect) -> np.ndarray:
+        """K-weighted energy of each 100 ms step of the voice-and-cues track."""
+        scales = np.array([effect.scales[key] for key in self.keys])
+        weights = self.energies * scales[self.owners] if len(self.keys) else self.energies
+        return np.bincount(self.steps, weights, minlength=self.count).astype(np.float64)
 
 
 @dataclass(frozen=True)
 class Levels:
     """The clips and cue sounds at one speech level, ready to render."""
 
-    speech: dict[str, np.ndarray]
+    speech: Mapping[str, np.ndarray]
     """int16 speech clips by text."""
-    sounds: dict[str, np.ndarray]
+    sounds: Mapping[str, np.ndarray]
     """int16 cue sounds by name."""
     peak_db: float
     """Highest true peak among them."""
@@ -320,9 +474,9 @@ class MusicBed:
 
     def _loudness(self, path: Path) -> float:
         if path not in self.file_lufs:
-            meter = Meter(self.rate, 2)
+            meter = StepMeter(self.rate, 2)
             for block in self._decode(path):
-                meter.add(block.astype(np.float64) / 32768)
+                meter.add(block)
             self.file_lufs[path] = meter.integrated()
             if self.file_lufs[path] <= SILENT:
                 raise InputError(f"--music {path}: the file is silent")
@@ -364,7 +518,7 @@ class MusicBed:
     def steps(self, channels: int) -> np.ndarray:
         """K-weighted energy of each 100 ms step of the bed as it will be mixed into
         `channels` channels (one pass over the music, never held whole)."""
-        meter = Meter(self.rate, channels)
+        meter = StepMeter(self.rate, channels)
         for block in self.blocks():
             meter.add(block if channels == 2 else block.mean(axis=1))
         return meter.steps.copy()
@@ -498,10 +652,16 @@ def _limited(blocks: Iterator[np.ndarray], rate: int, ceiling_db: float) -> Iter
 
 
 class Track:
-    """A plan's finished sound: levelled, mixed and corrected to the loudness target."""
+    """A plan's finished sound: levelled, mixed and corrected to the loudness target.
+
+    The level is set from the clips' figures (no probe, nothing filtered); `blocks` meters
+    the mix as it streams to the encoder, and `missed` says, after the stream, whether the
+    meter read the level that was predicted, correcting it when it did not."""
 
     def __init__(self, plan: Plan, clips: Mapping[str, np.ndarray],
-                 sounds: Mapping[str, np.ndarray], rate: int, settings: SoundSettings):
+                 sounds: Mapping[str, np.ndarray], rate: int, settings: SoundSettings,
+                 figures: Mapping[str, Figures] | None = None,
+                 sound_figures: Mapping[str, Figures] | None = None):
         self.plan, self.rate, self.settings = plan, rate, settings
         self.channels = settings.channels
         self.ceiling = settings.true_peak_db - (MIX_MARGIN_DB if settings.music
@@ -512,7 +672,8 @@ class Track:
                 f"would leave the music {settings.duck_db - settings.music_level_lu:g} dB under "
                 f"the speech; keep it at least {MIN_MUSIC_DUCK_DB:g} dB under (the defaults, "
                 "-18 and 12, leave 30)")
-        self.levels = _Levelled(clips, sounds, rate, self.ceiling)
+        self.levels = _Levelled(clips, sounds, rate, self.ceiling, figures, sound_figures)
+        self._booking: _Booking | None = None
         # what BS.1770 must read on this file for listeners to hear the target
         self.target = settings.loudness_lufs - (DUAL_MONO if self.channels == 1 else 0.0)
         # the voice is centred: in stereo each channel carries it, so it reads as dual mono
@@ -520,9 +681,16 @@ class Track:
         self.music_files = playlist(settings.music) if settings.music else ()
         self.encoder_db = 0.0
         self.measured: Measured | None = None
+        self.predicted = SILENT
+        """What the meter should read on the mix `blocks` streams (BS.1770, as the file)."""
+        self.corrections = 0
+        """How often the meter read the stream off its prediction and the level was redone."""
+        self.meter: StepMeter | None = None
         self._music_steps: np.ndarray | None = None
         self._calibrated: Levels | None = None
         self._music_reference = 0.0
+        self._peak_db = SILENT
+        self._effect: Effect | None = None
 
     def _bed(self, levels: Levels) -> MusicBed | None:
         if not self.music_files:
@@ -531,72 +699,92 @@ class Track:
                         levels.speech_lufs + self.settings.music_level_lu, self.settings.duck_db,
                         self.ceiling)
 
-    def _loudness(self, levels: Levels) -> float:
-        """Loudness as BS.1770 reads this file with the clips at `levels`, from the
-        K-weighted energy of every 100 ms: the voice's from its clips, the music's from one
-        pass over the bed, added (the two are unrelated)."""
+    def _loudness(self, speech_lufs: float) -> float:
+        """Loudness as BS.1770 reads this file with the speech levelled to `speech_lufs`,
+        from the K-weighted energy of every 100 ms: the voice's from its clips' figures, the
+        music's from one pass over the bed, added (the two are unrelated)."""
+        if self._booking is None:
+            self._booking = _Booking(self.plan, self.levels, self.rate)
+        effect = self._effect = self.levels.effect(speech_lufs)
+        self._peak_db = effect.peak_db
         # a centred voice is in both channels of a stereo file
-        steps = voice_steps(self.plan, levels.speech, levels.sounds, self.rate) * self.channels
+        steps = self._booking.at(effect) * self.channels
         if self.music_files:
             if self._music_steps is None:
-                self._music_reference = levels.speech_lufs
-                self._music_steps = self._bed(levels).steps(self.channels)
-            scale = 10 ** ((levels.speech_lufs - self._music_reference) / 10)
+                self._music_reference = effect.speech_lufs
+                self._music_steps = MusicBed(
+                    self.music_files, self.plan, self.rate,
+                    effect.speech_lufs + self.settings.music_level_lu, self.settings.duck_db,
+                    self.ceiling).steps(self.channels)
+            scale = 10 ** ((effect.speech_lufs - self._music_reference) / 10)
             count = min(len(steps), len(self._music_steps))
             steps[:count] += self._music_steps[:count] * scale
         return gated(steps, self.rate // 10, sample_index(self.plan.duration_ms, self.rate))
 
     def calibrate(self, bitrate_kbps: int) -> None:
-        """Move speech and music together onto the loudness target, then make up for what
-        MP3 encoding at `bitrate_kbps` takes off the level (LAME quantises a few tenths of
-        a dB away at low bitrates). A target the limiter cannot reach without crushing the
-        speech is an error."""
+        """Move speech and music together onto the loudness target, allowing for what MP3
+        encoding takes off the level (`ENCODER_DB`). A target the limiter cannot reach
+        without crushing the speech is an error."""
         # the limiter makes loudness grow slower than gain: step by the slope seen so far
         slope, last = 1.0, None
         for _ in range(CALIBRATION_ROUNDS):
-            level = self._loudness(self.levels.at(self.speech_lufs))
+            level = self._loudness(self.speech_lufs)
             if level <= SILENT or abs(self.target - level) < 0.05:
                 break
             if last is not None and self.speech_lufs != last[0]:
                 slope = min(1.0, max(0.2, (level - last[1]) / (self.speech_lufs - last[0])))
             last = (self.speech_lufs, level)
             self.speech_lufs += (self.target - level) / slope
-        self.encoder_db = self._encoder_loss(bitrate_kbps)
+        self.encoder_db = ENCODER_DB
         self.speech_lufs -= self.encoder_db
-        levels = self._calibrated = self.levels.at(self.speech_lufs)
-        level = self._loudness(levels)
-        listened = level + (DUAL_MONO if self.channels == 1 else 0.0) + self.encoder_db
-        self.measured = Measured(round(listened, 2), round(levels.peak_db, 2))
+        self._settle()
+
+    def _settle(self) -> None:
+        """Level the clips at `speech_lufs`, predict what the meter will read of the mix,
+        and refuse a target the limiter keeps out of reach."""
+        self.predicted = self._loudness(self.speech_lufs)
+        self._calibrated = None  # levelled as the stream asks, see `blocks`
+        self._report(self.predicted)
+        listened = self.measured.loudness_lufs
         wanted = self.settings.loudness_lufs
-        if level > SILENT and abs(listened - wanted) > MAX_MISS_LU:
+        if self.predicted > SILENT and abs(listened - wanted) > MAX_MISS_LU:
             raise InputError(f"loudness {wanted:g} LUFS is out of reach: with true peaks under "
                              f"{self.settings.true_peak_db:g} dBTP this track gets to "
                              f"{listened:.1f} LUFS; choose a quieter --loudness")
 
-    def _encoder_loss(self, bitrate_kbps: int) -> float:
-        """How many dB the encoder changes the loudness of this track's speech, measured on
-        `PROBE_MS` of it encoded and decoded."""
-        speech = self.levels.at(self.speech_lufs).speech
-        probe, length = [], 0
-        for clip in sorted(speech.values(), key=len, reverse=True):
-            if length >= PROBE_MS * self.rate // 1000:
-                break
-            probe.append(clip)
-            length += len(clip)
-        if not probe:
-            return 0.0
-        pcm = np.repeat(np.concatenate(probe)[:, None], self.channels, axis=1)
-        with tempfile.TemporaryDirectory() as folder:
-            encoded = Path(folder) / "probe.mp3"
-            encode_mp3([pcm], encoded, self.rate, bitrate_kbps, len(pcm),
-                       channels=self.channels)
-            decoded = decode_pcm(encoded, self.rate, self.channels)
-        before = integrated(pcm.astype(np.float64) / 32768, self.rate)
-        after = integrated(decoded.astype(np.float64) / 32768, self.rate)
-        return after - before if before > SILENT and after > SILENT else 0.0
+    def _report(self, level: float) -> None:
+        listened = level + (DUAL_MONO if self.channels == 1 else 0.0) + self.encoder_db
+        self.measured = Measured(round(float(listened), 2), round(float(self._peak_db), 2))
 
     def blocks(self) -> Iterator[np.ndarray]:
-        """The mix at the calibrated level, as int16 blocks."""
-        levels = self._calibrated or self.levels.at(self.speech_lufs)
-        return mix(self.plan, levels, self.rate, self.channels, self._bed(levels),
-                   self.ceiling)
+        """The mix at the calibrated level, as int16 blocks, metered on the way."""
+        levels = self._calibrated = self.levels.at(
+            self.speech_lufs, self._effect if self._effect_lufs() else None, self._recurring())
+        self.meter = meter = StepMeter(self.rate, self.channels)
+        for block in mix(self.plan, levels, self.rate, self.channels, self._bed(levels),
+                         self.ceiling):
+            meter.add(block)
+            yield block
+
+    def _effect_lufs(self) -> bool:
+        return self._effect is not None and self._effect.lufs == self.speech_lufs
+
+    def _recurring(self) -> set[str]:
+        """The texts said more than once: those worth keeping levelled once used."""
+        said = Counter(s.text for s in self.plan.segments if s.kind == "speech")
+        return {text for text, count in said.items() if count > 1}
+
+    def missed(self) -> bool:
+        """Once `blocks` has been streamed whole: True if the meter read the mix more than
+        `CHECK_LU` off what was predicted, in which case the level is corrected by the
+        difference and `blocks` must be encoded again; False if it was right (what it read
+        is then in `measured`)."""
+        heard = self.meter.integrated() if self.meter else SILENT
+        if heard <= SILENT or abs(heard - self.predicted) <= CHECK_LU \
+                or self.corrections >= MAX_CORRECTIONS:
+            self._report(heard if heard > SILENT else self.predicted)
+            return False
+        self.corrections += 1
+        self.speech_lufs += self.predicted - heard
+        self._settle()
+        return True

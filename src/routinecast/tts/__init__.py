@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
-from typing import Callable, Iterable, Protocol
+from typing import TYPE_CHECKING, Callable, Iterable, Protocol
 
 import numpy as np
 
@@ -12,6 +12,9 @@ from ..errors import InputError, LanguageError
 from ..ffmpeg import resample
 from ..models import Voice
 from .cache import ClipCache
+
+if TYPE_CHECKING:
+    from ..loudness import Figures
 
 ENGINES = ("piper", "gtts", "espeak")
 SILENCE_LEVEL = 64
@@ -121,32 +124,49 @@ def list_voices(check_network: bool = True) -> list[VoiceInfo]:
 
 
 def synthesize_all(texts: Iterable[str], engine: Engine, cache: ClipCache, sample_rate: int,
-                   progress: Callable[[int, int], None] | None = None) -> dict[str, np.ndarray]:
+                   progress: Callable[[int, int], None] | None = None,
+                   figures: dict[str, Figures] | None = None) -> dict[str, np.ndarray]:
     """Each distinct text as int16 samples at `sample_rate`, from the cache or the engine.
 
-    `progress(done, total)` is called after each text that had to be synthesised.
+    `progress(done, total)` is called after each text that had to be synthesised. Given a
+    `figures` dict, each text's loudness figures are put in it: kept in the cache beside the
+    clip, measured once when it is made (or when the cache has none of them).
     """
+    from ..sound import clip_figures
+
+    def measure(clip: np.ndarray) -> Figures:
+        return clip_figures(clip, sample_rate)
+
     clips: dict[str, np.ndarray] = {}
     missing: list[tuple[str, str]] = []
     for text in dict.fromkeys(texts):
         key = cache.key(engine.name, engine.voice_id, engine.speed, sample_rate, text)
-        clip = cache.get(key, sample_rate)
-        if clip is None:
+        entry = cache.entry(key, sample_rate)
+        if entry is None:
             missing.append((text, key))
-        else:
-            clips[text] = clip
+            continue
+        clips[text], digest = entry
+        if figures is not None:
+            figures[text] = cache.clip_figures(key, digest, clips[text], measure)
 
-    def synthesize(text: str) -> np.ndarray:
-        return trim_silence(resample(engine.synthesize(text), engine.sample_rate, sample_rate),
+    def synthesize(text: str) -> tuple[np.ndarray, Figures | None]:
+        clip = trim_silence(resample(engine.synthesize(text), engine.sample_rate, sample_rate),
                             sample_rate)
+        # measured in the worker too: with engines that run in parallel, so does this
+        return clip, (measure(clip) if figures is not None else None)
 
-    def keep(text: str, key: str, clip: np.ndarray, done: int) -> None:
-        cache.put(key, clip, sample_rate)  # kept even if a later text fails: a rerun resumes
+    def keep(text: str, key: str, made: tuple[np.ndarray, Figures | None], done: int) -> None:
+        clip, measured = made
+        digest = cache.put(key, clip, sample_rate)  # kept even if a later text fails
+        if measured is not None:
+            cache.put_figures(key, digest, measured)
+            figures[text] = measured
         clips[text] = clip
         if progress:
             progress(done, len(missing))
 
-    if engine.concurrency <= 1:  # in this thread, so that Ctrl-C stops it at once
+    if engine.concurrency <= 1 or len(missing) <= 1:
+        # in this thread, so that Ctrl-C stops it at once
         for done, (text, key) in enumerate(missing, start=1):
             keep(text, key, synthesize(text), done)
         return clips

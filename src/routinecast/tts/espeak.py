@@ -4,6 +4,7 @@ languages, from the system's `espeak-ng` program (a Debian package, not a wheel)
 from __future__ import annotations
 
 import functools
+import os
 import re
 import shutil
 import struct
@@ -91,7 +92,9 @@ class EspeakEngine:
     by default the routine's language."""
 
     name = "espeak"
-    concurrency = 1
+    # espeak-ng runs as a process per text, one core each: as many at once as there are cores
+    concurrency = max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                      else os.cpu_count() or 1)
     sample_rate = 22_050
 
     def __init__(self, voice: str | None = None, speed: float = 1.0, language: str = "en"):
