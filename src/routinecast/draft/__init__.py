@@ -245,7 +245,14 @@ def read_sentence(sentence: Sentence) -> Said:
         kind = "feel"
     if "sides" in counts and SIDE_TALK.search(text) and counts["sides"].rule.id not in (
             "sides-each", "sides-side-to-side"):
-        said = ""  # "Repeat with the left leg": the format's sides say it
+        # "Repeat with the left leg": the format's sides say it; what came before that
+        # clause may still be a step ("Draw circles with the knee, then switch legs")
+        side = counts["sides"].match
+        before = text[:side.start()]
+        cut = max(before.rfind(", "), before.lower().rfind(" and "), before.lower().rfind(" then "))
+        before = before[:cut] if cut >= 0 else ""
+        kept = _strip_timing(before, [m for m in timing if m.end() <= len(before)])
+        said = kept if _words(kept) >= 3 and _imperative(kept) and not hold_first else ""
     elif hold_first and said:
         after = text[max(m.end() for m in timing):]
         said = _imperative_of(_strip_timing(
@@ -354,8 +361,8 @@ def _exercise_heading(heading: str) -> bool:
 
 
 def _known_name(said: list[Said]) -> rules.Found | None:
-    text = " | ".join(s.sentence.text for s in said if s.kind in ("step", "feel"))
-    return rules.first("name", text.replace(" | ", " "))
+    text = " ".join(s.sentence.text for s in said if s.kind in ("step", "feel"))
+    return rules.first("name", text[:2000])
 
 
 class _Drafter:
@@ -955,7 +962,8 @@ def draft_text(text: str, name: str, *, html: bool = False, url: str | None = No
                 value.line = mapping.get(value.line, value.line)
     heading = title_words or parsed.title
     if heading:
-        title = Value(re.sub(r"[\s.…:;,-]+$", "", _clean(heading))[:200], heading,
+        shouted = heading if heading.upper() != heading else heading.title()
+        title = Value(re.sub(r"[\s.…:;,-]+$", "", _clean(shouted))[:200], heading,
                       line_of(heading, parsed.title_line), "the page's headline")
     else:
         title = Value(Path(name).stem.replace("-", " ").replace("_", " ").strip() or "Draft",

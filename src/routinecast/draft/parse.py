@@ -17,6 +17,8 @@ MD_HEADING = re.compile(r"^#{1,6}\s+(?P<text>.+?)\s*#*$")
 TERMINAL = tuple(".!?…:;")
 JOINERS = re.compile(r"(?:\b(?:of|for|to|and|the|with|&)|[-–—:,])$", re.IGNORECASE)
 
+MAX_SENTENCE = 1000
+"""Characters in the longest sentence read; it also bounds the work of every rule."""
 SENTENCE_END = re.compile(r"(?<=[.!?…])[\"”’)]*\s+(?=[\"“(‘']?[A-Z0-9])")
 
 
@@ -208,5 +210,6 @@ def _add_paragraph(block: Block, parts: list[tuple[int, str]], para: int, item: 
         offset = text.find(piece, position)
         offset = position if offset < 0 else offset
         line = [n for start, n in starts if start <= offset][-1]
-        block.sentences.append(Sentence(piece.strip(), line, item, para))
+        if len(piece) <= MAX_SENTENCE:  # longer is no instruction: a wall of text, left out
+            block.sentences.append(Sentence(piece.strip(), line, item, para))
         position = offset + len(piece)
