@@ -1,0 +1,335 @@
+"""Format 2: the settings table and what it drives, ranges, levels and target lengths, flows,
+settle, quieter countdowns, guidance, sets, equipment, sides in texts, and the spoken form.
+
+Planning tests use a stand-in voice (50 ms a character); the command-line tests the real one.
+"""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from routinecast.errors import InputError, OverrideError
+from routinecast.fitting import fit_length, reachable
+from routinecast.overrides import PROFILE_EXAMPLE, command_line, customise
+from routinecast.plan import make_plan
+from routinecast.routine import load_routine
+from routinecast.settings import SETTINGS, docs_table
+
+from conftest import CONTENT
+
+DOCS = Path(__file__).parent.parent / "docs" / "format.md"
+
+
+def length(text: str) -> int:
+    return 50 * len(text)
+
+
+def plan_of(path, *layers, speech=length):
+    routine = customise(load_routine(path), layers).routine
+    return make_plan(routine, speech)
+
+
+def speech(plan):
+    return [s.text for s in plan.segments if s.kind == "speech"]
+
+
+# -- the table and what it drives ------------------------------------------------------
+
+
+def test_docs_show_the_settings_table():
+    text = DOCS.read_text(encoding="utf-8")
+    shown = text.split("<!-- settings table: begin -->\n")[1].split("\n<!-- settings table: end")[0]
+    assert shown == docs_table(), "regenerate docs/format.md's table from settings.docs_table()"
+
+
+def test_every_setting_is_a_profile_key_an_option_and_in_the_example(run):
+    helped = run("plan", "--help").output
+    for setting in SETTINGS:
+        assert re.search(rf"^#? ?{setting.name}: ", PROFILE_EXAMPLE, re.M), setting.name
+        assert setting.option in helped, setting.option
+
+
+def test_every_setting_reads_the_same_from_file_profile_and_command_line(write_routine, tmp_path):
+    from routinecast.overrides import load_profile
+    profile = tmp_path / "p.yaml"
+    profile.write_text("settle: 5s\nguidance: full\ncountdown-min: 20s\nend-tone: false\n")
+    from_profile = load_profile(profile)
+    from_options = command_line(settle="5s", guidance="full", countdown_min="20s",
+                                end_tone=False)
+    assert dict(from_profile.cues) == dict(from_options.cues) == {
+        "settle_ms": 5000, "guidance": "full", "countdown_min_ms": 20_000, "end_tone": False}
+    routine = load_routine(write_routine(
+        "title: T\ndefaults: {settle: 5s, guidance: full, countdown_min: 20s, end_tone: false}\n"
+        "exercises:\n  - name: A\n"))
+    cues = routine.exercises[0].cues
+    assert (cues.settle_ms, cues.guidance, cues.countdown_min_ms, cues.end_tone) == (
+        5000, "full", 20_000, False)
+
+
+# -- mistakes: one line naming file, line and key ---------------------------------------
+
+
+@pytest.mark.parametrize("text, line, says", [
+    ("title: T\nexercises:\n  - name: A\n    hold: 20-15s\n", 4,
+     'exercises[0].hold: "20-15s" runs from high to low'),
+    ("title: T\nexercises:\n  - name: A\n    reps: 10-7\n", 4,
+     'exercises[0].reps: "10-7" runs from high to low'),
+    ("title: T\nexercises:\n  - name: A\n    sets: 0-2\n", 4,
+     "exercises[0].sets: 0 is out of range"),
+    ("title: T\ndefaults:\n  guidance: chatty\nexercises:\n  - name: A\n", 3,
+     'defaults.guidance: "chatty" is not a choice'),
+    ("title: T\ndefaults:\n  settle: 2m\nexercises:\n  - name: A\n", 3,
+     "defaults.settle: \"2m\" is longer than the limit of 1m"),
+    ("title: T\nexercises:\n  - name: A\n    setup: Bend your {side} knee.\n", 4,
+     "exercises[0].setup: uses {side}, but the exercise has no sides"),
+    ("title: T\nexercises:\n  - name: A\n    hold: 5s\n    flow: [In., Out.]\n", 4,
+     "exercises[0].hold: a flow's moves are paced by the breath"),
+    ("title: T\nexercises:\n  - name: A\n    optional: 12\n", 4,
+     "exercises[0].optional: 12 is out of range (1 to 9)"),
+    ("title: T\nexercises:\n  - name: A\n    phases:\n      - {cue: Up., hold: 2s}\n", 5,
+     "exercises[0].phases[0].cue: is the short form of `say`"),
+    ("title: T\nexercises:\n  - name: A\n    guidance: full\n    phases:\n"
+     "      - {say: Up., guidance: full}\n", 6,
+     "exercises[0].phases[0].guidance: unknown key"),
+    ("title: T\npronounce: [psoas]\nexercises:\n  - name: A\n", 2,
+     "pronounce: must be a mapping of words"),
+])
+def test_mistakes_in_new_keys(write_routine, run, text, line, says):
+    path = write_routine(text)
+    result = run("validate", path)
+    assert result.exit_code == 2
+    [message] = result.output.strip().splitlines()
+    assert message.startswith(f"{path}:{line}: "), message
+    assert says in message
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--length", "0"], "--length: \"0\" is not a positive duration"),
+    (["--length", "30s"], "--length: must be at least 1m"),
+    (["--level", "extreme"], "'extreme' is not one of"),
+    (["--guidance", "loud"], "'loud' is not one of"),
+])
+def test_bad_options_are_one_line_and_exit_2(run, args, says):
+    result = run("plan", str(CONTENT / "low-back-stretches.yaml"), *args)
+    assert result.exit_code == 2
+    assert len(result.output.strip().splitlines()) == 1 and says in result.output
+
+
+# -- ranges, levels, lengths -------------------------------------------------------------
+
+RANGES = """\
+title: Ranges
+defaults: {breath: 4s}
+exercises:
+  - name: A
+    hold: 15-20s
+    reps: 7-10
+  - name: B
+    hold: 3-5 breaths
+    sets: 2-3
+  - name: C
+    hold: 10 to 30 seconds
+    optional: true
+"""
+
+
+def test_levels_take_the_low_end_the_middle_or_the_high_end(write_routine):
+    path = write_routine(RANGES)
+    routine = load_routine(path)
+    a, b, c = routine.exercises
+    assert (a.phases[0].hold_ms, a.reps, b.phases[0].hold_ms, b.sets, c.phases[0].hold_ms) == (
+        18_000, 9, 16_000, 3, 20_000)  # the middle, half rounded up to whole units
+    chosen = {}
+    for level in ("gentle", "standard", "strong"):
+        custom = customise(routine, [command_line(level=level)])
+        a, b, c = custom.routine.exercises
+        chosen[level] = (a.phases[0].hold_ms, a.reps, b.phases[0].hold_ms, b.sets)
+        assert {ch.origin for ch in custom.changes} == {f"--level {level} (command line)"}
+        assert custom.variant == level
+    assert chosen == {"gentle": (15_000, 7, 12_000, 2), "standard": (18_000, 9, 16_000, 3),
+                      "strong": (20_000, 10, 20_000, 3)}
+    plans = {level: make_plan(customise(routine, [command_line(level=level)]).routine,
+                              length).duration_ms for level in chosen}
+    assert plans["gentle"] < plans["standard"] < plans["strong"]
+
+
+def test_length_lands_within_two_percent_or_names_the_reach(write_routine):
+    routine = load_routine(write_routine(RANGES))
+    shortest, longest = reachable(routine, length)
+    for target in (shortest + 1000, (shortest + longest) // 2, longest - 1000):
+        target = max(target, 60_000)
+        wanted = customise(routine, [command_line(length=f"{target}ms")]).routine
+        fitted, changes = fit_length(wanted, length)
+        got = make_plan(fitted, length).duration_ms
+        assert abs(got - target) <= 0.02 * target, (target, got)
+        assert changes
+    too_long = customise(routine, [command_line(length="3h")]).routine
+    with pytest.raises(OverrideError, match=r"length 3h is out of reach: this routine runs "
+                                            r"\d+:\d\d to \d+:\d\d$"):
+        fit_length(too_long, length)
+
+
+def test_length_leaves_out_optional_exercises_least_important_first(write_routine):
+    routine = load_routine(write_routine(RANGES))
+    without_c = make_plan(customise(routine, [command_line(skip=["c"], level="gentle")]).routine,
+                          length).duration_ms
+    wanted = customise(routine, [command_line(length=f"{without_c}ms")]).routine
+    fitted, changes = fit_length(wanted, length)
+    assert [ex.id for ex in fitted.exercises] == ["a", "b"]
+    assert ("c", "left out") in {(ch.exercise_id, ch.key) for ch in changes}
+
+
+def test_plan_length_of_a_content_routine_with_the_real_voice(run):
+    path = CONTENT / "lower-back-pain-stretches.yaml"
+    result = run("plan", path, "--length", "15m", "--json", "-q")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert abs(data["duration_ms"] - 900_000) <= 0.02 * 900_000
+    assert any(change["key"] == "length" for change in data["overrides"])
+    far = run("plan", path, "--length", "4h", "-q")
+    assert far.exit_code == 2
+    assert re.search(r"this routine runs \d+:\d\d to \d+:\d\d$", far.output.strip())
+
+
+def test_gentle_is_shorter_than_strong_on_three_content_routines(run):
+    shorter = 0
+    for path in sorted(CONTENT.glob("*.yaml")):
+        lengths = [json.loads(run("plan", path, "--level", level, "--json", "-q").output)
+                   ["duration_ms"] for level in ("gentle", "strong")]
+        shorter += lengths[0] < lengths[1]
+    assert shorter >= 3
+
+
+# -- how it sounds -----------------------------------------------------------------------
+
+
+def test_a_hold_starts_after_the_settle_time_and_short_holds_have_no_countdown(write_routine):
+    plan = plan_of(write_routine("title: T\nexercises:\n  - name: A\n    phases:\n"
+                                 "      - {say: Roll down., hold: 12s}\n"
+                                 "      - {say: Come up., hold: 20s}\n"))
+    for hold in plan.holds:
+        said = max(s.end_ms for s in plan.segments
+                   if s.kind == "speech" and s.end_ms <= hold.start_ms)
+        assert hold.start_ms - said == 3000
+    words = [s for s in plan.segments if s.label == "countdown"]
+    assert len(words) == 3 and all(s.start_ms >= plan.holds[1].start_ms for s in words)
+
+
+def test_a_move_has_no_settle_countdown_or_end_tone(write_routine):
+    plan = plan_of(write_routine("title: T\ndefaults: {countdown_min: 0s}\nexercises:\n"
+                                 "  - name: A\n    phases:\n"
+                                 "      - {say: Roll up., hold: 6s, move: true}\n"
+                                 "      - {say: Stand., hold: 6s, end_tone: false}\n"))
+    move, hold = plan.holds
+    assert [s.label for s in plan.segments if move.start_ms <= s.start_ms < move.end_ms] == [
+        "move"]
+    said = max(s.end_ms for s in plan.segments if s.kind == "speech" and s.end_ms <= move.start_ms)
+    assert move.start_ms - said == 600  # the pause after any speech; no settle
+    assert not [s for s in plan.segments if s.kind == "tone" and s.label == "end"]
+
+
+def test_a_flow_speaks_each_move_on_its_breath_with_one_end_tone(write_routine):
+    plan = plan_of(write_routine(
+        "title: T\nexercises:\n  - name: Cat\n    breath: 4s\n    reps: 3\n    flow:\n"
+        "      - {say: 'Breathe in, drop your belly.', cue: In.}\n"
+        "      - {say: 'Breathe out, round your back.', cue: Out., breaths: 2}\n"))
+    moves = plan.holds
+    assert [m.end_ms - m.start_ms for m in moves] == [4000, 8000] * 3
+    for before, after in zip(moves, moves[1:]):
+        assert before.end_ms == after.start_ms  # one breath runs into the next
+    texts = [s.text for s in plan.segments if s.kind == "speech" and
+             moves[0].start_ms <= s.start_ms < moves[-1].end_ms]
+    assert texts == ["Breathe in, drop your belly.", "Breathe out, round your back.",
+                     "In.", "Out.", "In.", "Out."]
+    assert [s.start_ms for s in plan.segments if s.text in ("In.", "Out.")] == [
+        m.start_ms for m in moves[2:]]
+    tones = [s for s in plan.segments if s.kind == "tone" and s.label == "end"]
+    assert len(tones) == 1 and tones[0].start_ms == moves[-1].end_ms
+    assert not [s for s in plan.segments if s.label == "countdown"]
+
+
+def test_breaths_counted_aloud(write_routine):
+    plan = plan_of(write_routine("title: T\ndefaults: {breath: 5s}\nexercises:\n"
+                                 "  - name: A\n    hold: 4 breaths\n    count_breaths: true\n"))
+    (hold,) = plan.holds
+    counted = [(s.text, s.start_ms - hold.start_ms) for s in plan.segments
+               if s.label == "breath"]
+    assert counted == [("Breathe in, and out.", 0), ("Two.", 5000), ("Three.", 10_000),
+                       ("Four.", 15_000)]
+
+
+@pytest.mark.parametrize("guidance, repeats", [
+    ("full", ["Lie down and slowly roll your knees to one side. Keep your shoulders down."] * 2),
+    ("brief", ["Knees over."] * 2),
+    ("minimal", []),
+])
+def test_guidance_says_repeats_in_full_briefly_or_not_at_all(write_routine, guidance, repeats):
+    plan = plan_of(write_routine(
+        f"title: T\ndefaults: {{guidance: {guidance}}}\nexercises:\n  - name: Roll\n"
+        "    reps: 3\n    phases:\n"
+        "      - say: Lie down and slowly roll your knees to one side. Keep your shoulders down.\n"
+        "        cue: Knees over.\n        hold: 5s\n"))
+    texts = [t for t in speech(plan) if t.startswith(("Lie", "Knees"))]
+    assert texts[0].startswith("Lie down") and texts[1:] == repeats
+
+
+def test_brief_without_a_short_form_says_the_first_sentence(write_routine):
+    plan = plan_of(write_routine(
+        "title: T\nexercises:\n  - name: A\n    reps: 2\n"
+        "    during: Let your back sink. Breathe into your belly and feel it rise.\n"))
+    assert [t for t in speech(plan) if t.startswith("Let")] == [
+        "Let your back sink. Breathe into your belly and feel it rise.", "Let your back sink."]
+
+
+def test_sets_are_announced_and_rested(write_routine):
+    plan = plan_of(write_routine("title: T\nexercises:\n  - name: A\n    hold: 5s\n"
+                                 "    sets: 3\n    reps: 3\n    set_rest: 12s\n"))
+    assert [t for t in speech(plan) if t.startswith("Set")] == [
+        "Set 1 of 3.", "Set 2 of 3.", "Set 3 of 3."]
+    assert [s.duration_ms for s in plan.segments if s.label == "set-rest"] == [12_000] * 2
+
+
+def test_equipment_is_said_in_the_introduction_and_before_the_exercise(write_routine):
+    plan = plan_of(write_routine(
+        "title: T\nequipment: [mat]\ndefaults: {rest: 10s}\nexercises:\n  - name: A\n"
+        "  - name: Psoas Stretch\n    equipment: [strap, two pillows]\n"))
+    texts = speech(plan)
+    assert "You'll need a mat, a strap and two pillows." in texts
+    assert "Next: Psoas Stretch. You'll need the strap and the two pillows." in texts
+
+
+def test_side_placeholders_are_filled_per_side(write_routine):
+    plan = plan_of(write_routine(
+        "title: T\nexercises:\n  - name: Knee Hug\n    sides: true\n    setup_each_side: true\n"
+        "    setup: Hug your {side} knee, and keep your {other side} leg long.\n"))
+    texts = speech(plan)
+    assert "Hug your left knee, and keep your right leg long." in texts
+    assert "Hug your right knee, and keep your left leg long." in texts
+
+
+def test_v1_files_keep_loading_and_planning():
+    for path in sorted((Path(__file__).parent / "fixtures" / "v1").glob("*.yaml")):
+        assert make_plan(load_routine(path), length).duration_ms > 0
+
+
+@pytest.mark.slow
+def test_the_voice_reads_the_spoken_form_and_the_plan_keeps_the_written(tmp_path,
+                                                                        write_routine):
+    from routinecast.builder import BuildSettings, prepare
+    from routinecast.tts import open_engine
+    from routinecast.tts.cache import ClipCache
+    path = write_routine("title: T\npronounce: {psoas: so-az}\nexercises:\n"
+                         "  - name: Psoas Stretch\n    hold: 10-15 sec\n"
+                         "    during: Hold for 10-15 sec.\n")
+    cache = tmp_path / "cache"
+    prepared = prepare(load_routine(path), BuildSettings(cache_dir=cache))
+    assert "Hold for 10-15 sec." in speech(prepared.plan)
+    assert "Psoas Stretch" in speech(prepared.plan)
+    engine = open_engine(prepared.routine.voice, "en")
+    store = ClipCache(cache)
+    for said in ("Hold for 10 to 15 seconds.", "So-az Stretch"):
+        key = store.key(engine.name, engine.voice_id, engine.speed, 44_100, said)
+        assert store.get(key, 44_100) is not None, said
