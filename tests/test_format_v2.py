@@ -333,3 +333,16 @@ def test_the_voice_reads_the_spoken_form_and_the_plan_keeps_the_written(tmp_path
     for said in ("Hold for 10 to 15 seconds.", "So-az Stretch"):
         key = store.key(engine.name, engine.voice_id, engine.speed, 44_100, said)
         assert store.get(key, 44_100) is not None, said
+
+
+def test_the_share_page_shows_listeners_about_not_authors_notes(write_routine):
+    from routinecast.share.page import Card, make_page
+    routine = load_routine(write_routine(
+        "title: T\ndescription: For stiff mornings.\nexercises:\n  - name: Psoas Stretch\n"
+        "    equipment: [strap]\n    about: Opens the front of the hip.\n"
+        "    notes: The article gives no time; use --hold psoas-stretch=1m.\n"))
+    page = make_page("T", "", [Card(routine, make_plan(routine, length), "t.mp3", "t.yaml",
+                                    "t.json", "t.vtt")], "feed.xml", "cover.png")
+    assert "For stiff mornings." in page
+    assert "Opens the front of the hip. Needs: strap." in page
+    assert "psoas-stretch=1m" not in page and "The article gives no time" not in page

@@ -62,9 +62,9 @@ def hostile(tmp_path_factory):
     data = yaml.safe_load((FIXTURES / "sections.yaml").read_text(encoding="utf-8"))
     first, second = data["sections"]
     first["exercises"][0].update(name=EXERCISES[0], id="one", setup=SETUP, during=DURING,
-                                 notes=NOTES[0])
+                                 about=NOTES[0])
     first["exercises"][1].update(name=EXERCISES[1], id="two")
-    second["exercises"][0].update(name=EXERCISES[2], id="three", notes=NOTES[1])
+    second["exercises"][0].update(name=EXERCISES[2], id="three", about=NOTES[1])
     second["exercises"].append({"name": EXERCISES[3], "id": "four", "hold": "1s"})
     first.update(title=SECTIONS[0], intro=SECTION_INTRO)
     second["title"] = SECTIONS[1]
@@ -227,7 +227,7 @@ def test_the_page_runs_no_injected_script_and_shows_every_text(served, browser):
             h1: texts('h1'), h2: texts('.card h2'), facts: texts('.facts'),
             intro: texts('header p:not(.subscribe)'),
             description: texts('.card > p:not(.facts):not(.files)'),
-            chapters: texts('.chapters .title'), notes: texts('.notes'),
+            chapters: texts('.chapters .title'), notes: texts('.about'),
             details: texts('dd'), link: document.querySelector('dd a').getAttribute('href'),
             bands: texts('.timeline title', 'textContent'),
             transcript: texts('.transcript li').join('\\n'),
@@ -263,5 +263,5 @@ def test_the_routine_copy_loads_back_with_every_text(shared, hostile):
     assert tuple(exercise.name for exercise in copy.exercises) == EXERCISES
     assert copy.exercises[0].setup == (SETUP,)
     assert copy.exercises[0].phases[0].during == DURING
-    assert tuple(e.notes for e in copy.exercises if e.notes) == NOTES
+    assert tuple(e.about for e in copy.exercises if e.about) == NOTES
     assert replace(copy, path="") == replace(load_routine(hostile), path="")

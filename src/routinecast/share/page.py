@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 from ..durations import format_ms
 from ..models import Chapter, Plan, Routine, Segment
+from ..plan import routine_equipment
 
 TIMELINE_WIDTH = 1000
 """Width of the timeline's SVG coordinates; the track's length maps onto it."""
@@ -81,13 +82,18 @@ def _card(card: Card, number: int) -> str:
     if routine.author:
         facts.append(f"by {escape(routine.author)}")
     details = []
-    if routine.equipment:
-        details.append(("Equipment", ", ".join(escape(item) for item in routine.equipment)))
+    equipment = routine_equipment(routine)
+    if equipment:
+        details.append(("Equipment", ", ".join(escape(item) for item in equipment)))
     if routine.source:
         details.append(("Source", _link_or_text(routine.source)))
     details_html = "".join(f"<dt>{name}</dt><dd>{value}</dd>" for name, value in details)
     description = f"<p>{escape(routine.description)}</p>" if routine.description else ""
-    notes = {ex.id: ex.notes for ex in routine.exercises if ex.notes}
+    # what listeners read under each chapter: the exercise's `about` and what it needs, never
+    # `notes`, which are written for the routine's authors
+    notes = {ex.id: " ".join(filter(None, (ex.about, ex.equipment and
+                                            f"Needs: {', '.join(ex.equipment)}.")))
+             for ex in routine.exercises if ex.about or ex.equipment}
     anchor = escape(quote(card.audio_name))
     return f"""<article class="card" id="{anchor}" data-duration="{plan.duration_ms}">
 <h2><span class="number">{number}</span> {escape(routine.title)}</h2>
@@ -122,7 +128,7 @@ def _chapter(chapter: Chapter, notes: dict[str, str]) -> str:
     if not chapter.children:
         note = notes.get(chapter.id)
         return (f'<li>{_seek(chapter.start_ms, chapter.title, leaf=True)}'
-                f'{f"<p class=notes>{escape(note)}</p>" if note else ""}</li>\n')
+                f'{f"<p class=about>{escape(note)}</p>" if note else ""}</li>\n')
     lead_in = chapter.children[0].start_ms > chapter.start_ms
     children = "".join(_chapter(child, notes) for child in chapter.children)
     return (f'<li class="section">{_seek(chapter.start_ms, chapter.title, leaf=lead_in)}'
@@ -229,7 +235,7 @@ ol { padding-left: 0; list-style: none; margin: 0; }
 .seek[aria-current="true"] { background: var(--band0); font-weight: 600; }
 .time { color: var(--muted); font-variant-numeric: tabular-nums; min-width: 3.2em; }
 .section > .seek { font-weight: 600; }
-.notes { margin: 0 0 6px 4.2em; color: var(--muted); font-size: .9em; }
+.about { margin: 0 0 6px 4.2em; color: var(--muted); font-size: .9em; }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: 4px 12px; margin: 12px 0; }
 dt { color: var(--muted); } dd { margin: 0; overflow-wrap: anywhere; }
 .transcript summary { cursor: pointer; font-weight: 600; padding: 8px 0; }
