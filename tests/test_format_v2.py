@@ -346,3 +346,18 @@ def test_the_share_page_shows_listeners_about_not_authors_notes(write_routine):
     assert "For stiff mornings." in page
     assert "Opens the front of the hip. Needs: strap." in page
     assert "psoas-stretch=1m" not in page and "The article gives no time" not in page
+
+
+@pytest.mark.parametrize("options, variant", [
+    ({"engine": "espeak"}, "espeak"),
+    ({"engine": "espeak", "voice": "en-gb"}, "espeak-en-gb"),
+    ({"voice": "/home/me/voices/en_GB-alba-medium.onnx"}, "en-gb-alba-medium"),
+    ({"speed": 0.9}, "speed0.9"),
+    ({"level": "gentle", "length": "15m"}, "gentle-15m"),
+    ({"guidance": "minimal"}, "minimal"),
+    ({"hold_scale": "1.5", "halfway": "voice"}, "x1.5-custom-"),
+])
+def test_variant_names_people_can_read(options, variant):
+    name = customise(load_routine(CONTENT / "low-back-stretches.yaml"),
+                     [command_line(**options)]).variant
+    assert name == variant or (variant.endswith("-") and name.startswith(variant)), name

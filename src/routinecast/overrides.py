@@ -546,7 +546,7 @@ def _decimal(value: Fraction) -> str:
 
 def _variant(layers: Sequence[Overrides]) -> str:
     """`me-gentle-15m-espeak-x1.5`: the profiles' names, then what the command line changed
-    in words people read (level, length, engine, voice, speed, scale), and a short digest
+    in words people read (level, length, engine, voice, speed, scale, guidance), and a digest
     only for the rest, so that each variant gets its own file name."""
     parts = []
     for layer in layers:
@@ -562,8 +562,10 @@ def _variant(layers: Sequence[Overrides]) -> str:
             "speed": f"speed{layer.speed:g}" if layer.speed is not None else None,
             "hold_scale": f"x{_decimal(layer.hold_scale)}" if layer.hold_scale else None,
         }
-        parts += [part for part in named.values() if part]
-        rest = replace(layer, **dict.fromkeys(named))
+        guidance = dict(layer.cues).get("guidance")
+        parts += [part for part in (*named.values(), guidance) if part]
+        rest = replace(layer, **dict.fromkeys(named),
+                       cues=tuple(pair for pair in layer.cues if pair[0] != "guidance"))
         if not rest.is_empty():
             digest = hashlib.sha256(repr(rest).encode()).hexdigest()[:6]
             parts.append(f"custom-{digest}")
