@@ -369,3 +369,24 @@ def test_draft_text_reads_markdown_without_a_file():
                         "Hold for 20 seconds.\n", "pasted")
     assert result.names == ["Knee Hug"]
     assert result.slug == "quick"
+
+
+@pytest.mark.parametrize("line", [
+    "Hold for 0 seconds.", "Hold for 99999 seconds.", "Stay for 0 breaths.", "Hold 7200 minutes.",
+    "Repeat 100000 times.", "Repeat 0 times.", "Do 5000 sets of 3 reps.",
+])
+def test_values_outside_the_formats_limits_are_not_drafted(line):
+    result = draft_text(f"Title\n\n## Knee Hug\n\nLie on your back and hug your knees. {line}\n",
+                        "odd.md")
+    routine = check(result)
+    assert [ex.name for ex in routine.exercises] == ["Knee Hug"]
+    assert result.defaulted or "hold" not in line.lower()
+
+
+@pytest.mark.parametrize("heading", ["## ***", "## " + "Long " * 600, "## Knee \u202e Hug"])
+def test_odd_headings_still_draft_a_valid_routine(heading):
+    result = draft_text(f"# \u202e\n\n{heading}\n\nLie on your back. Hold for 20 seconds.\n",
+                        "odd.md")
+    routine = check(result)
+    assert len(routine.exercises) == 1
+    assert "\u202e" not in result.text

@@ -9,8 +9,8 @@ comment quoting the article's words and their line, or saying it is the format's
 
 from __future__ import annotations
 
-import difflib
 import re
+import unicodedata
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -150,6 +150,8 @@ class Said:
 
 
 def _clean(text: str) -> str:
+    text = "".join(c for c in text if unicodedata.category(c) not in ("Cc", "Cf", "Co", "Cs")
+                   or c in "\t\n")
     text = re.sub(r"\s+", " ", text).strip()
     text = re.sub(r"\([^)]{40,}\)", "", text)  # long asides in brackets
     text = re.sub(r"\b([A-Z]{3,})\b", lambda m: m[1].lower() if m[1] not in ("IT",) else m[1],
@@ -216,10 +218,10 @@ def _holds(text: str) -> list[rules.Found]:
 
 def read_sentence(sentence: Sentence) -> Said:
     text = rules.reword(_clean(sentence.text)) or sentence.text
-    holds = _holds(text)
+    holds = [f for f in _holds(text) if _sane(f)]
     counts: dict[str, rules.Found] = {}
     for name in ("sets", "reps", "sides"):
-        found = rules.find(name, text)
+        found = [f for f in rules.find(name, text) if _sane(f)]
         if found:
             counts[name] = found[0]
     # what is said: the sentence without its timing words
@@ -293,6 +295,23 @@ def _to_you(text: str) -> bool:
                           text))
 
 
+MAX_HOLD_S = 2 * 60 * 60
+MAX_COUNT = 1000
+"""The format's limits: a value outside them is no reading of the article ("hold for 0
+seconds", "repeat 100000 times") and is left out, so the draft says it defaulted instead."""
+
+
+def _sane(found: rules.Found) -> bool:
+    value = found.value
+    if found.rule.field == "hold":
+        seconds = _seconds(value)
+        return seconds is not None and seconds[0] > 0 and seconds[1] <= MAX_HOLD_S
+    if found.rule.field in ("reps", "sets") and value is not None:
+        lo, _, hi = str(value).partition("-")
+        return 1 <= int(lo) <= MAX_COUNT and 1 <= int(hi or lo) <= MAX_COUNT
+    return True
+
+
 def _strip_timing(text: str, spans: list[re.Match]) -> str:
     """`text` without its timing words, or "" when only timing (and filler) was in it."""
     out = text
@@ -324,6 +343,17 @@ def _strip_timing(text: str, spans: list[re.Match]) -> str:
 
 
 def _name_from(heading: str) -> str:
+    name = _plain_name(heading)
+    if len(name) > MAX_NAME:
+        name = name[:MAX_NAME].rsplit(" ", 1)[0]
+    return name if re.search(r"[^\W_]", name) else ""
+
+
+MAX_NAME = 80
+"""Characters in a drafted exercise name (a heading can be a whole paragraph)."""
+
+
+def _plain_name(heading: str) -> str:
     name = re.sub(r"\s*\([^)]*\)", "", heading).strip()
     name = re.sub(r"^(?:[A-H]|\d{1,2})\s*(?:\.\)|[.)])\s+", "", name)
     generic = rules.first("heading", name)
@@ -721,7 +751,7 @@ def _exercises(blocks: list[Block], drafter: _Drafter) -> list[Exercise]:
                     name = Value(known.value, known.words[:40], _line_of(said, known.words),
                                  f"the usual name of these steps (heading \"{heading}\")")
                 else:
-                    name = Value(_name_from(heading) or heading, heading, block.line)
+                    name = Value(_name_from(heading), heading, block.line)
             else:
                 name = Value(_name_from(heading), heading, block.line)
             if not block.has_list and sum(bool(s.holds) for s in said) > 1 \
@@ -739,6 +769,10 @@ def _exercises(blocks: list[Block], drafter: _Drafter) -> list[Exercise]:
                 continue
             out += _prose_exercises(said, drafter, heading, block.line)
     out += _named_exercises(named_sentences, drafter)
+    for number, ex in enumerate(out, 1):  # a heading of symbols only ("## ***")
+        if not re.search(r"[^\W_]", str(ex.name.value)):
+            ex.name = Value(f"Stretch {number}", None, ex.name.line,
+                            "no name in the article: give it one")
     # one id per name
     seen: dict[str, int] = {}
     from ..routine import slugify
@@ -961,6 +995,8 @@ def draft_text(text: str, name: str, *, html: bool = False, url: str | None = No
             if value.line:
                 value.line = mapping.get(value.line, value.line)
     heading = title_words or parsed.title
+    if heading and not re.search(r"[^\W_]", _clean(heading)):
+        heading = None
     if heading:
         shouted = heading if heading.upper() != heading else heading.title()
         title = Value(re.sub(r"[\s.…:;,-]+$", "", _clean(shouted))[:200], heading,
