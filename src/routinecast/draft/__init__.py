@@ -343,7 +343,7 @@ def _strip_timing(text: str, spans: list[re.Match]) -> str:
 
 
 def _name_from(heading: str) -> str:
-    name = _plain_name(heading)
+    name = _clean(_plain_name(heading))
     if len(name) > MAX_NAME:
         name = name[:MAX_NAME].rsplit(" ", 1)[0]
     return name if re.search(r"[^\W_]", name) else ""
@@ -713,7 +713,7 @@ def _named_exercises(said: list[Said], drafter: _Drafter) -> list[Exercise]:
         for raw in names:
             name = raw if re.search(r"\b(?:stretch|pose|twist|bend)\b", raw, re.I) \
                 else f"{raw} stretch"
-            name = _title(name)
+            name = _title(_clean(name))[:MAX_NAME]
             ex = Exercise(Value(name, raw, s.sentence.line))
             ex.setup = [Sentence(f"Get into position for the {name}.", s.sentence.line)]
             ex.notes.append("The article names this stretch without its steps; write them here.")
@@ -1022,6 +1022,7 @@ def draft_text(text: str, name: str, *, html: bool = False, url: str | None = No
             outro.append(Value(f"Try to do these stretches {value.value}.", value.words,
                                value.line))
     outro = outro[:2]
+    source = _clean(source)[:300]
     text_out = _write(title, source, lang, None, intro, outro, exercises, name)
     summary, defaulted = _summary(exercises)
     from ..routine import slugify
