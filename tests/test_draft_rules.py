@@ -56,6 +56,7 @@ EXAMPLES: dict[str, list[tuple[str, object]]] = {
                           ("Do the same thing using your right arm.", True)],
     "sides-right-then-left": [("Lean to the right and hold, then lean to the left.", True),
                               ("Work on the right and then the left.", True)],
+    "sides-back-to-first": [("Then go back to the first side.", True)],
     "sides-side-to-side": [("Rotate at the torso from side to side.", True)],
     "caution-stop": [("Stop if you feel pain.", True),
                      ("If you start to feel any undue stress, lighten the stretch or stop.",

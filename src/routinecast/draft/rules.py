@@ -165,6 +165,9 @@ RULES: tuple[Rule, ...] = (
          r"\b(?:on\s+)?(?:the\s+|your\s+)?(?:right|left)\b[^.]*?\bthen\b[^.]*?\b(?:the\s+|your\s+)?"
          r"(?:left|right)\b",
          True, "on the right and then the left"),
+    rule("sides-back-to-first", "sides",
+         r"\b(?:go|come|switch)\s+back\s+to\s+the\s+(?:first|starting|original)\s+side\b", True,
+         "then go back to the first side"),
     rule("sides-side-to-side", "sides",
          r"\b(?:rotat|turn|twist)\w*\b[^.]{0,40}\bfrom\s+side\s+to\s+side\b", True,
          "rotate from side to side"),
