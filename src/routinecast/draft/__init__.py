@@ -159,6 +159,7 @@ def _clean(text: str) -> str:
     text = re.sub(r"\s+([,.;:!?])", r"\1", text)
     text = re.sub(r"([,;:])(?=[.!?])", "", text)
     text = re.sub(r"\s*(?:…|\.\.\.)+\s*$", ".", text)
+    text = re.sub(r"\s*(?:…|\.\.\.)+\s*(?=\S)", ", ", text)  # "thighs… bring" → "thighs, bring"
     text = re.sub(r"\s*[-–—]+\s*$", "", text)
     text = text.strip(" ,;:-–—")
     return text
