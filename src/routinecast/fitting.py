@@ -82,29 +82,34 @@ def fit_length(routine: Routine, speech_ms: SpeechLength,
                             f"{_mss(shortest)} to {_mss(longest)}", routine.path)
     order = _drop_order(routine)
     best: tuple[float, Routine, frozenset[str]] | None = None
+
+    def search(t_counts: float | None, left_out: frozenset[str]) -> bool:
+        """Halve the holds' fraction (and the counts' with it when `t_counts` is None)
+        towards the target; True once a candidate lands within the tolerance."""
+        nonlocal best
+        lo, hi = 0.0, 1.0
+        for _ in range(STEPS):  # the track grows with its holds
+            mid = (lo + hi) / 2
+            candidate = _routine_at(routine, mid if t_counts is None else t_counts, mid,
+                                    left_out)
+            got = length(candidate)
+            miss = abs(got - target) / target
+            if best is None or miss < best[0]:
+                best = (miss, candidate, left_out)
+            if miss <= TOLERANCE / 4:
+                break
+            lo, hi = (mid, hi) if got < target else (lo, mid)
+        return best is not None and best[0] <= TOLERANCE
+
     for dropped in range(len(order) + 1):
         left_out = frozenset(ex.id for ex in order[:dropped])
-        for t_counts in _count_steps(routine):
-            low = length(_routine_at(routine, t_counts, 0, left_out))
-            high = length(_routine_at(routine, t_counts, 1, left_out))
-            if low > target * (1 + TOLERANCE) or high < target * (1 - TOLERANCE):
-                continue
-            lo, hi = 0.0, 1.0
-            for _ in range(STEPS):  # the track grows with its holds
-                mid = (lo + hi) / 2
-                candidate = _routine_at(routine, t_counts, mid, left_out)
-                miss = abs(length(candidate) - target) / target
-                if best is None or miss < best[0]:
-                    best = (miss, candidate, left_out)
-                if miss <= TOLERANCE / 4:
-                    break
-                if length(candidate) < target:
-                    lo = mid
-                else:
-                    hi = mid
-            if best and best[0] <= TOLERANCE:
-                return best[1], _chosen(routine, best[1], best[2], given)
-    if best is None:  # every span jumps over the target: the nearest end wins
+        if length(_routine_at(routine, 0, 0, left_out)) > target * (1 + TOLERANCE):
+            continue  # too long even at the low ends: leave out one more
+        # every range at the same fraction first; where the counts' steps jump over the
+        # target, each setting of the counts with the holds fitted around it
+        if search(None, left_out) or any(search(t, left_out) for t in _count_steps(routine)):
+            break
+    if best is None:
         raise OverrideError(f"{given} falls between the lengths this routine can take "
                             f"(from {_mss(shortest)} to {_mss(longest)}); try a little more "
                             "or less", routine.path)
@@ -112,8 +117,7 @@ def fit_length(routine: Routine, speech_ms: SpeechLength,
 
 
 def _count_steps(routine: Routine) -> Sequence[float]:
-    """Where to set the reps and sets of every range: the same fraction as the holds first
-    (an even choice), then every other."""
+    """The fractions at which the reps and sets of the widest range take each value."""
     widest = max([hi - lo for ex in routine.exercises
                   for span in (ex.reps_range, ex.sets_range) if span for lo, hi in [span]],
                  default=0)

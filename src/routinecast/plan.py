@@ -557,7 +557,12 @@ def format_table(plan: Plan, changes: Sequence[Change] = ()) -> str:
             detail = [f"{hold.side} side" if hold.side else "", f"set {hold.set}",
                       f"rep {hold.rep}", f"phase {hold.phase}" if hold.phase else ""]
             mark = CHANGED if (hold.exercise_id, hold.phase) in changed_holds else ""
-            rows.append((hold.start_ms, f"hold {describe_ms(hold.end_ms - hold.start_ms)}{mark} "
+            moving = any(s.label == "move" for s in segments[index:index + 3])
+            if moving:  # a flow's move, or a phase that is a movement
+                detail[2:] = [f"round {hold.rep}" if hold.phase else "", f"move {hold.phase}"
+                              if hold.phase else ""]
+            rows.append((hold.start_ms, f"{'move' if moving else 'hold'} "
+                                        f"{describe_ms(hold.end_ms - hold.start_ms)}{mark} "
                                         f"({', '.join(d for d in detail if d)})"))
         following = segments[index + 1] if index + 1 < len(segments) else None
         if segment.label == "next" and following and following.label == "rest":
@@ -566,7 +571,7 @@ def format_table(plan: Plan, changes: Sequence[Change] = ()) -> str:
             text = segment.text if len(segment.text) <= TABLE_TEXT else \
                 segment.text[: TABLE_TEXT - 1].rstrip() + "…"
             rows.append((segment.start_ms, f"“{text}”"))
-        elif segment.label in ("rest", "rep-rest", "side-rest"):
+        elif segment.label in ("rest", "rep-rest", "set-rest", "side-rest"):
             start, said = segment.start_ms, ""
             previous = segments[index - 1]
             if segment.label == "rest" and previous.label == "next":
