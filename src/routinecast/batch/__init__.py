@@ -1,0 +1,368 @@
+"""Batch builds: every listener of a manifest gets their own versions of the routines, each
+listener a share site of their own (page, podcast feed, chapter files), in
+`OUTPUT/<listener>/` (or, `private`, `OUTPUT/<listener>-<token>/`).
+
+    manifest → listeners (profiles checked) → tasks (one routine for one listener, skipped
+    when its output's inputs are unchanged) → run here (`local`) or on a Dask cluster
+    (`cluster`) → each MP3 written atomically here as it comes back → each listener's site
+    once all their routines are in → OUTPUT/batch.json
+
+A listener whose profile is broken, or one of whose routines fails, is reported in the
+results and the others are built; a mistake in the manifest itself (or a routine file)
+is an `InputError` before anything is written. See docs/batch.md.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Callable, Sequence
+from urllib.parse import quote
+
+from ..builder import Built, BuildSettings, load_all
+from ..cover import make_cover
+from ..errors import InputError
+from ..files import cannot_write, replacing, temp_folder, write_text_atomic
+from ..overrides import Customised, load_profile
+from ..routine import load_routine
+from ..share import PAGE_NAME, _write_session, _written_by_us
+from ..share.feed import FEED_NAME
+from ..sound import check_music, playlist
+from .manifest import Listener, Manifest, ManifestError, read_manifest
+from .state import State, build_key, digest, state_path
+from .work import Outcome, Task
+
+__all__ = ["batch", "Batch", "Result", "Site", "read_manifest", "ManifestError"]
+
+TABLE_NAME = "batch.json"
+QR_NAME = "feed-qr.png"
+BUILT, UP_TO_DATE, FAILED = "built", "up to date", "failed"
+
+
+@dataclass(frozen=True)
+class Result:
+    """One routine for one listener: a row of the table."""
+
+    listener: str
+    routine: str
+    """The routine file, as the manifest found it."""
+    result: str
+    """`built`, `up to date` or `failed`."""
+    seconds: float
+    """How long building it took (0 when it was up to date)."""
+    file: Path | None
+    """The MP3, when there is one."""
+    duration_ms: int | None = None
+    """The track's length, when known."""
+    error: str | None = None
+    """Why it failed, naming the manifest's line."""
+
+
+@dataclass(frozen=True)
+class Site:
+    """One listener's share site."""
+
+    listener: str
+    folder: Path
+    feed: str
+    """The feed's address: under `base_url`, or as `routinecast serve OUTPUT` serves it."""
+    written: bool
+    """Whether its page and feed were (re)written by this run."""
+    complete: bool
+    """Whether it lists every routine of the listener (False when one failed: the previous
+    page and feed were kept)."""
+    qr: Path | None = None
+    """A PNG QR code of the feed's address (with `lan`)."""
+
+
+@dataclass(frozen=True)
+class Batch:
+    """What a batch did."""
+
+    results: tuple[Result, ...]
+    sites: tuple[Site, ...]
+    table: Path
+    """OUTPUT/batch.json: the results and sites as JSON."""
+
+    @property
+    def failed(self) -> int:
+        return sum(result.result == FAILED for result in self.results)
+
+
+@dataclass
+class _Listener:
+    """A listener as the batch works on them."""
+
+    listener: Listener
+    folder: Path
+    loaded: list[Customised] = field(default_factory=list)
+    names: list[str] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)
+    title: str = ""
+    description: str = ""
+    cover: bytes = b""
+    site_base: str | None = None
+    site_key: str = ""
+    pending: int = 0
+    built: dict[int, Built] = field(default_factory=dict)
+    ok: bool = True
+    site: Site | None = None
+
+
+def batch(manifest: str | Path, output: str | Path, jobs: int | None = None,
+          scheduler: str | None = None, settings: BuildSettings = BuildSettings(),
+          private: bool = False, base_url: str | None = None, lan: bool = False,
+          port: int = 8000, on_result: Callable[[Result], None] | None = None,
+          on_note: Callable[[str], None] | None = None) -> Batch:
+    """Build every listener's routines of `manifest` into `output`, each listener's into a
+    share site of their own; see the module's docstring.
+
+    `jobs` builds run at once here (default: the number of cores); `scheduler`, a Dask
+    scheduler's address (`tcp://HOST:8786`) or scheduler file, runs them on that cluster
+    instead. `private` puts each site in a folder named with a random token kept in the
+    manifest's state file. `base_url` is OUTPUT's address on the web (the feeds' links are
+    then absolute); without it, the feed addresses are those `routinecast serve OUTPUT`
+    (with `lan`, on this machine's network address; `port`) serves them at, and `lan` also
+    writes a QR code of each listener's feed address into their folder. `on_result` is
+    called with each result as it is known; `on_note` with notes."""
+    read = read_manifest(manifest)
+    output = Path(output)
+    if output.exists() and not output.is_dir():
+        raise InputError(f"{output} exists and is not a folder; give batch a folder (-o)")
+    if base_url is not None:
+        if not base_url.startswith(("http://", "https://")):
+            raise InputError(f"--base-url {base_url}: give the output folder's full address, "
+                             "starting with http:// or https://")
+        base_url = base_url if base_url.endswith("/") else base_url + "/"
+    jobs = max(1, jobs if jobs is not None else os.cpu_count() or 1)
+    settings = replace(settings, format="mp3", split=False)  # sites play MP3s
+    if settings.sound.music:
+        check_music(playlist(settings.sound.music), settings.sample_rate)
+    for path in dict.fromkeys(p for listener in read.listeners for p in listener.routines):
+        load_routine(path)  # a broken routine file is a mistake in the batch's input
+    note = on_note or (lambda text: None)
+    state = State(state_path(read.path))
+    try:
+        output.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise cannot_write(output, exc) from None
+    if lan and base_url is None:
+        from ..share.serve import lan_address
+        address = f"http://{lan_address()}:{port}/"
+    else:
+        address = base_url or f"http://127.0.0.1:{port}/"
+
+    rows: dict[tuple[int, int], Result] = {}
+    people: list[_Listener] = []
+    tasks: list[Task] = []
+    owner: dict[int, tuple[int, int]] = {}
+
+    def set_row(index: int, number: int, result: Result) -> None:
+        rows[index, number] = result
+        if on_result:
+            on_result(result)
+
+    for index, listener in enumerate(read.listeners):
+        folder_name = f"{listener.folder}-{state.token(listener.folder)}" if private \
+            else listener.folder
+        person = _Listener(listener, output / folder_name)
+        people.append(person)
+        try:
+            layers = ([load_profile(listener.profile)] if listener.profile else []) \
+                + [listener.inline]
+            person.loaded = load_all(listener.routines, layers, settings.fallback)
+            for customised in person.loaded:
+                _check_copy(customised, person.folder)
+        except InputError as exc:
+            person.ok = False
+            for number, path in enumerate(listener.routines):
+                set_row(index, number, Result(listener.name, str(path), FAILED, 0.0, None,
+                                              error=f"{read.where(listener)}: {listener.name}: "
+                                                    f"{exc}"))
+            continue
+        for customised in person.loaded:
+            for text in customised.notes:
+                note(f"{listener.name}: {text}")
+        person.title = listener.title or read.title or f"Routines for {listener.name}"
+        person.description = "; ".join(c.routine.title for c in person.loaded)
+        subtitle = person.description if len(person.description) < 80 else ""
+        # the cover as its makings: drawing it takes longer than checking everything else
+        cover_key = listener.cover or repr(("make_cover", person.title, subtitle)).encode()
+        person.site_base = f"{base_url}{quote(folder_name)}/" if base_url else None
+        person.names = [f"{Path(c.routine.path).stem}.mp3" for c in person.loaded]
+        person.keys = [build_key(c, settings, cover_key, name)
+                       for c, name in zip(person.loaded, person.names)]
+        published = max(Path(path).stat().st_mtime for path in listener.routines)
+        person.site_key = digest(person.title, person.description, person.site_base,
+                                 cover_key, list(zip(person.names, person.keys)), published)
+        stale = [not state.up_to_date(person.folder / name, key)
+                 for name, key in zip(person.names, person.keys)]
+        site_current = state.site_key(person.folder) == person.site_key and all(
+            (person.folder / name).is_file() for name in (PAGE_NAME, FEED_NAME))
+        for number, (customised, name) in enumerate(zip(person.loaded, person.names)):
+            if not stale[number]:
+                record = state.data["outputs"].get(str((person.folder / name).resolve()), {})
+                set_row(index, number, Result(listener.name, customised.routine.path,
+                                              UP_TO_DATE, 0.0, person.folder / name,
+                                              record.get("duration_ms")))
+            if stale[number] or any(stale) or not site_current:
+                if not person.cover:
+                    person.cover = listener.cover or make_cover(person.title, subtitle)
+                task = Task(len(tasks), listener.name, name, customised, settings,
+                            person.cover, encode=stale[number])
+                owner[task.id] = (index, number)
+                tasks.append(task)
+                person.pending += 1
+        if not person.pending:
+            person.site = _site(person, address, written=False, complete=True)
+
+    def finish(person: _Listener) -> None:
+        """Write a listener's site once all their routines are in."""
+        if not person.ok:
+            state.record_site(person.folder, None)  # so that the next run writes it
+            person.site = _site(person, address, written=False, complete=False)
+            return
+        built = [person.built[number] for number in range(len(person.loaded))]
+        published = max(Path(path).stat().st_mtime for path in person.listener.routines)
+        _write_site(person.folder, built, person.title, person.description, person.cover,
+                    person.site_base, published)
+        state.record_site(person.folder, person.site_key)
+        person.site = _site(person, address, written=True, complete=True)
+
+    def on_outcome(task: Task, outcome: Outcome) -> None:
+        index, number = owner[task.id]
+        person = people[index]
+        listener = person.listener
+        target = person.folder / task.name
+        for text in outcome.notes:  # the customising notes were given when it was loaded
+            if task.encode and text not in task.customised.notes:
+                note(f"{listener.name}: {text}")
+        if outcome.built is None:
+            person.ok = False
+            if task.encode:
+                state.forget(target)
+            set_row(index, number, Result(
+                listener.name, task.customised.routine.path, FAILED, outcome.seconds,
+                target if target.exists() else None,
+                error=f"{read.where(listener)}: {listener.name}: {outcome.error}"))
+        else:
+            if task.encode:
+                try:
+                    with replacing(target) as temp:
+                        temp.write_bytes(outcome.data)
+                except OSError as exc:
+                    raise cannot_write(target, exc, into=False) from None
+                state.record(target, person.keys[number], outcome.built.plan.duration_ms)
+                set_row(index, number, Result(listener.name, task.customised.routine.path,
+                                              BUILT, outcome.seconds, target,
+                                              outcome.built.plan.duration_ms))
+            person.built[number] = replace(outcome.built, path=target)
+        person.pending -= 1
+        if person.pending == 0:
+            finish(person)
+
+    if scheduler:
+        from .cluster import run_cluster
+        run_cluster(tasks, scheduler, on_outcome)
+    else:
+        from .local import run_local
+        run_local(tasks, jobs, on_outcome)
+
+    if lan:
+        for person in people:
+            if person.site is not None and person.folder.is_dir():
+                person.site = replace(person.site, qr=_write_qr(person.folder, person.site.feed))
+    results = tuple(rows[key] for key in sorted(rows))
+    sites = tuple(person.site for person in people if person.site is not None)
+    table = output / TABLE_NAME
+    write_text_atomic(table, json.dumps({
+        "manifest": str(read.path), "output": str(output),
+        "failed": sum(r.result == FAILED for r in results),
+        "results": [_json(asdict(result)) for result in results],
+        "sites": [_json(asdict(site)) for site in sites],
+    }, indent=2, ensure_ascii=False) + "\n")
+    return Batch(results, sites, table)
+
+
+def _site(person: _Listener, address: str, written: bool, complete: bool) -> Site:
+    return Site(person.listener.name, person.folder,
+                f"{address}{quote(person.folder.name)}/{FEED_NAME}", written, complete)
+
+
+def _json(values: dict) -> dict:
+    return {key: str(value) if isinstance(value, Path) else
+            round(value, 3) if isinstance(value, float) else value
+            for key, value in values.items()}
+
+
+def _check_copy(customised: Customised, folder: Path) -> None:
+    """Refuse replacing a routine file routinecast did not write (as `share` does)."""
+    copy = folder / f"{Path(customised.routine.path).stem}.yaml"
+    if copy.exists() and not _written_by_us(copy):
+        raise InputError(f"building into {folder} would overwrite {copy}, which routinecast "
+                         "did not write; move it away")
+
+
+def _write_site(folder: Path, built: Sequence[Built], title: str, description: str,
+                cover: bytes, base_url: str | None, published: float) -> None:
+    """The page, feed, cover and each routine's chapter and routine files, as `share`
+    writes them, beside the MP3s already in `folder`: made in a hidden folder, then moved
+    into place one by one, the page and feed last."""
+    try:
+        staging = temp_folder(folder, "share")
+    except OSError as exc:
+        raise cannot_write(folder, exc) from None
+    try:
+        names = _write_session(staging, list(built), title, description, cover, base_url,
+                               published)
+        for name in names:
+            if (staging / name).exists():  # not the MP3s, which are in place already
+                os.replace(staging / name, folder / name)
+    except OSError as exc:
+        raise cannot_write(folder, exc) from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _write_qr(folder: Path, url: str) -> Path:
+    """A PNG QR code of `url` in `folder` (rewritten only when it changes)."""
+    import io
+
+    import segno
+    buffer = io.BytesIO()
+    segno.make(url, error="m", micro=False).save(buffer, kind="png", scale=8, border=4)
+    path = folder / QR_NAME
+    data = buffer.getvalue()
+    if not path.is_file() or path.read_bytes() != data:
+        with replacing(path) as temp:
+            temp.write_bytes(data)
+    return path
+
+
+def format_results(done: Batch) -> str:
+    """The results as a table for a terminal (listener, routine, result, duration, file),
+    each failure's reason on the line below it."""
+    from ..durations import format_ms
+    rows = [("listener", "routine", "result", "duration", "file")]
+    for result in done.results:
+        rows.append((result.listener, Path(result.routine).name, result.result,
+                     f"{result.seconds:.1f}s" if result.result != UP_TO_DATE else "-",
+                     f"{result.file} ({format_ms(result.duration_ms)})"
+                     if result.file and result.duration_ms else str(result.file or "-")))
+    widths = [max(len(row[column]) for row in rows) for column in range(4)]
+    lines = []
+    for number, row in enumerate(rows):
+        lines.append("  ".join(cell.ljust(width) for cell, width in zip(row, widths))
+                     + "  " + row[4])
+        if number == 0:
+            lines.append("  ".join("-" * width for width in widths) + "  ----")
+        elif done.results[number - 1].error:
+            lines.append(f"    {done.results[number - 1].error}")
+    built = sum(result.result == BUILT for result in done.results)
+    current = sum(result.result == UP_TO_DATE for result in done.results)
+    lines.append(f"{built} built, {current} up to date, {done.failed} failed; "
+                 f"the table is in {done.table}")
+    return "\n".join(lines)

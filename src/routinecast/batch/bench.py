@@ -1,0 +1,91 @@
+"""The batch figure for `scripts/bench`: how many routines a minute a batch builds with
+`--jobs 1` and `--jobs 2`, speech cache warm.
+
+    python -m routinecast.batch.bench [--listeners 20] [--jobs 1 2]
+
+The manifest is made here: `listeners` listeners (each with their own hold scale, so every
+output differs) × every routine in `content/`. The speech is synthesised once before the
+timing starts (a batch's common case: the sentences are everyone's), so the figure is
+mixing and encoding, which is what `--jobs` spreads over the cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+from ..builder import BuildSettings, load_all, prepare
+from . import BUILT, batch
+from .manifest import read_manifest
+
+CONTENT = Path(__file__).resolve().parents[3] / "content"
+
+
+@dataclass(frozen=True)
+class Figure:
+    jobs: int
+    builds: int
+    seconds: float
+
+    @property
+    def per_minute(self) -> float:
+        return self.builds * 60 / self.seconds
+
+
+def write_manifest(folder: Path, listeners: int, routines: Sequence[Path]) -> Path:
+    lines = ["routines:", *(f"  - {Path(r).resolve()}" for r in routines), "listeners:"]
+    for number in range(listeners):
+        lines += [f"  - name: listener-{number + 1:03d}",
+                  f"    hold-scale: {1 + number / 100:g}"]
+    path = folder / "manifest.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def warm(manifest: Path, settings: BuildSettings) -> None:
+    """Synthesise everything the manifest's builds will say into the speech cache."""
+    for listener in read_manifest(manifest).listeners:
+        for customised in load_all(listener.routines, [listener.inline]):
+            prepare(customised.routine, settings)
+
+
+def throughput(jobs: int, listeners: int = 20, routines: Sequence[Path] = (),
+               settings: BuildSettings = BuildSettings(), warmed: bool = False) -> Figure:
+    """Time one batch of `listeners` × `routines` (default: every content routine) with
+    `jobs` builds at once, into a fresh folder, the speech cache warmed first."""
+    routines = list(routines) or sorted(CONTENT.glob("*.yaml"))
+    with tempfile.TemporaryDirectory(prefix="routinecast-bench-") as folder:
+        manifest = write_manifest(Path(folder), listeners, routines)
+        if not warmed:
+            warm(manifest, settings)
+        started = time.perf_counter()
+        done = batch(manifest, Path(folder) / "out", jobs=jobs, settings=settings)
+        seconds = time.perf_counter() - started
+    built = sum(result.result == BUILT for result in done.results)
+    if built != len(done.results):
+        raise RuntimeError(f"the bench batch failed: {done.results}")
+    return Figure(jobs, built, seconds)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--listeners", type=int, default=20)
+    parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
+    options = parser.parse_args(argv)
+    figures = []
+    for number, jobs in enumerate(options.jobs):
+        figure = throughput(jobs, options.listeners, warmed=number > 0)
+        figures.append(figure)
+        print(f"batch --jobs {jobs}: {figure.builds} routines in {figure.seconds:.1f} s, "
+              f"{figure.per_minute:.1f} routines/min", flush=True)
+    if len(figures) > 1:
+        print(f"batch --jobs {figures[-1].jobs} vs --jobs {figures[0].jobs}: "
+              f"{figures[-1].per_minute / figures[0].per_minute:.2f}x the throughput")
+
+
+if __name__ == "__main__":
+    main()
