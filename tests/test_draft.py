@@ -390,3 +390,15 @@ def test_odd_headings_still_draft_a_valid_routine(heading):
     routine = check(result)
     assert len(routine.exercises) == 1
     assert "\u202e" not in result.text
+
+
+def test_entities_in_a_page_are_not_expanded(tmp_path):
+    page = tmp_path / "entities.html"
+    page.write_text(
+        '<?xml version="1.0"?>\n<!DOCTYPE html [<!ENTITY xxe SYSTEM "file:///etc/passwd">'
+        '<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]>\n'
+        '<html><body><article><h1>Entity Test</h1><h2>Knee Hug</h2><p>Lie on your back and '
+        'hug your knees &xxe; &b;. Hold for 20 seconds.</p></article></body></html>\n')
+    result = draft(page)
+    assert "root:" not in result.text and "aaaaaaaaaa" not in result.text
+    assert "&" not in yaml.safe_load(result.text)["exercises"][0]["setup"]
