@@ -402,3 +402,18 @@ def test_entities_in_a_page_are_not_expanded(tmp_path):
     result = draft(page)
     assert "root:" not in result.text and "aaaaaaaaaa" not in result.text
     assert "&" not in yaml.safe_load(result.text)["exercises"][0]["setup"]
+
+
+def test_drafted_ranges_follow_level(tmp_path):
+    from routinecast.overrides import command_line, customise
+
+    result = draft(ARTICLES / "ranges.md")
+    path = tmp_path / "ranges.yaml"
+    path.write_text(result.text, encoding="utf-8")
+    routine = load_routine(path)
+    holds = {level: [ex.phases[0].hold_ms for ex in customise(
+        routine, [command_line(level=level)]).routine.exercises]
+        for level in ("gentle", "standard", "strong")}
+    assert holds["gentle"] == [10_000, 10_000, 60_000]
+    assert holds["standard"] == [20_000, 15_000, 90_000]
+    assert holds["strong"] == [30_000, 20_000, 120_000]
