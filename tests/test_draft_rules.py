@@ -39,6 +39,9 @@ EXAMPLES: dict[str, list[tuple[str, object]]] = {
                   ("Work up to 8-12 repetitions.", "8-12")],
     "sets-alternate": [("Alternate sides a few times.", "2-3"),
                        ("Alternate legs 3 times.", 3)],
+    "reps-sets-of-n": [("Do 3 sets of 10.", 10), ("Aim for two sets of 8-12.", "8-12")],
+    "reps-do-n-moves": [("Do 10 glides on each leg.", 10),
+                        ("Draw 8 slow circles with the knee.", 8)],
     "reps-several": [("Repeat this several times.", "3-5"),
                      ("Do it a few times.", "3-5")],
     "reps-alternating": [("Keep alternating this stretch.", None),
@@ -85,7 +88,7 @@ EXAMPLES: dict[str, list[tuple[str, object]]] = {
                        ("Rest your legs up against the wall.", "wall")],
     "equipment-mat": [("Kneel down on the mat.", "mat"),
                       ("Lie on your yoga mat.", "mat")],
-    "equipment-bed": [("Lie on your bed.", "bed"),
+    "equipment-bed": [("Lie on your bed.", "bed"), ("Rest your legs on the headboard.", "bed"),
                       ("Hang one leg off the edge of the couch.", "bed")],
     "equipment-table": [("Place your heel on a table.", "table"),
                         ("Hold the kitchen counter.", "table")],
@@ -157,6 +160,8 @@ def test_row(row):
     ("Take a few steps around the room.", "equipment"),
     ("Your abdominal wall should stay firm.", "equipment"),
     ("You'll be more flexible every day.", "reps"),
+    ("Take a few steps around the room.", "reps"),
+    ("Do 3 sets of 30 seconds.", "reps"),
 ])
 def test_what_rows_do_not_read(sentence, field):
     assert rules.first(field, sentence) is None

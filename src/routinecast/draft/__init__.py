@@ -62,11 +62,13 @@ FILLER = re.compile(
     re.IGNORECASE)
 HOLDING = re.compile(
     r"\b(?:hold\w*|stay\w*|remain\w*|keep\w*|press\w*|perform\w*|do this|do the|do each|"
-    r"do it|stretch\w*|rest\w*|relax\w*|lie|lying|sit|breath\w*|continue|count|for|sets? of)\b",
+    r"do it|stretch\w*|rest\w*|relax\w*|lie|lying|sit|breath\w*|continue|count|for|sets? of|"
+    r"take \w+ (?:slow |deep |full )?breaths?)\b",
     re.IGNORECASE)
 """A duration is a hold only in a sentence with one of these words ("for a couple of minutes"
 is, "walk around for a couple of minutes" is a hold only with "for": see `_holds`)."""
-NOT_HOLD = re.compile(r"\b(?:walk|walking|wait|rest between|between (?:sets|reps)|takes?|"
+NOT_HOLD = re.compile(r"\b(?:walk|walking|wait|rest between|between (?:sets|reps)|"
+                      r"takes?\s+(?:about|around|only|just|under|less|no more)|"
                       r"routine|in (?:about|under)|minutes? time|lie down just)\b",
                       re.IGNORECASE)
 NAMED_LIST = re.compile(

@@ -139,6 +139,13 @@ RULES: tuple[Rule, ...] = (
     rule("sets-alternate", "sets",
          rf"\balternate\s+(?:sides|legs)\s+(?:(?P<few>several|a few|a couple of)|{RANGE})\s+times\b",
          lambda m: "2-3" if m["few"] else _count_range(m), "alternate sides a few times → sets 2-3"),
+    rule("reps-sets-of-n", "reps",
+         rf"\b{NUM}\s+sets?\s+of\s+{RANGE}\b(?!\s*(?:seconds?|secs?|minutes?|mins?|breaths?|"
+         r"reps|repetitions|times))", _count_range, "3 sets of 10 → reps 10"),
+    rule("reps-do-n-moves", "reps",
+         rf"\b(?:do|perform|complete|make|draw|take)\s+{RANGE}\s+(?:(?:slow|gentle|small|big|full|"
+         r"easy|more)\s+)?(?!seconds?\b|secs?\b|minutes?\b|mins?\b|breaths?\b|sets?\b|times\b|"
+         r"reps\b|rounds\b|steps\b)[a-z]+s\b", _count_range, "do 10 glides → reps 10"),
     rule("reps-several", "reps", rf"\b{_AGAIN}\b[^.]*?\b(?:several|a few|a couple of|few)\s+times\b",
          "3-5", "repeat this several times → 3-5"),
     rule("reps-alternating", "reps", r"\bkeep\s+(?:on\s+)?alternating\b|\bcontinue\s+alternating\b",
@@ -208,7 +215,7 @@ RULES: tuple[Rule, ...] = (
          r"\b(?:against|facing|face|on|to|near|toward|towards|from|at|up)\s+(?:a|the)\s+wall\b", "wall",
          "against a wall"),
     rule("equipment-mat", "equipment", r"\b(?:exercise |yoga )?mat\b", "mat", "a mat"),
-    rule("equipment-bed", "equipment", r"\b(?:bed|couch|sofa)\b(?!\s*sheet)", "bed",
+    rule("equipment-bed", "equipment", r"\b(?:bed|couch|sofa|headboard)\b(?!\s*sheet)", "bed",
          "a bed or couch"),
     rule("equipment-table", "equipment", r"\b(?:table|counter|countertop)\b", "table",
          "a table or counter"),
