@@ -26,7 +26,11 @@ ARTICLES = Path(__file__).parent / "fixtures" / "articles"
 EXPECTED = yaml.safe_load((ARTICLES / "expected.yaml").read_text(encoding="utf-8"))
 HOLDOUT = ARTICLES / "holdout"
 HELD_OUT = yaml.safe_load((HOLDOUT / "expected.yaml").read_text(encoding="utf-8"))
-"""Articles written after the drafter, in other styles: measured, not asserted one by one."""
+"""Articles written after the drafter, in other styles: measured, not asserted one by one
+(the rules were then taught their misses)."""
+HOLDOUT_2 = ARTICLES / "holdout-2"
+HELD_OUT_2 = yaml.safe_load((HOLDOUT_2 / "expected.yaml").read_text(encoding="utf-8"))
+"""Written after that, and measured without changing the rules for them."""
 FIELDS = ("exercise", "hold", "sides", "reps", "sets", "equipment")
 
 
@@ -134,9 +138,12 @@ def test_corpus_is_large_enough():
         - {"expected.yaml"} == set(EXPECTED)
 
 
-def test_held_out_articles_are_mostly_read():
-    rates = hit_rates(HOLDOUT, HELD_OUT)
-    assert rates["exercise"][0] == rates["exercise"][1]
+@pytest.mark.parametrize("folder, expectations", [(HOLDOUT, HELD_OUT),
+                                                    (HOLDOUT_2, HELD_OUT_2)])
+def test_held_out_articles_are_mostly_read(folder, expectations):
+    rates = hit_rates(folder, expectations)
+    hit, total = rates["exercise"]
+    assert hit / total >= 0.9, rates
     for field in ("hold", "sides", "reps", "sets"):
         hit, total = rates[field]
         assert hit / total >= 0.75, (field, rates)
@@ -155,7 +162,8 @@ def hit_rates(folder: Path = ARTICLES, expectations: dict = EXPECTED
 
 if __name__ == "__main__":
     for title, folder, expectations in (("corpus", ARTICLES, EXPECTED),
-                                        ("held out", HOLDOUT, HELD_OUT)):
+                                        ("held out", HOLDOUT, HELD_OUT),
+                                        ("held out 2", HOLDOUT_2, HELD_OUT_2)):
         rates = hit_rates(folder, expectations)
         print(f"{title}: {len(expectations)} articles")
         print(f"  {'field':<10} {'hits':>5} {'of':>4}  rate")
