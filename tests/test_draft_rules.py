@@ -137,6 +137,8 @@ EXAMPLES: dict[str, list[tuple[str, object]]] = {
 
 def test_every_row_has_examples():
     assert set(EXAMPLES) == {row.id for row in rules.RULES}
+    assert {row.field for row in rules.RULES} == set(rules.FIELDS)
+    assert len({row.id for row in rules.RULES}) == len(rules.RULES)
 
 
 @pytest.mark.parametrize("row", rules.RULES, ids=lambda row: row.id)

@@ -404,7 +404,6 @@ class _Drafter:
         self.origin = origin
         self.cautions: list[Value] = []
         self.frequencies: list[Value] = []
-        self.description: Value | None = None
 
     # an exercise from the sentences that describe it
     def exercise(self, name: Value, said: list[Said]) -> Exercise | None:

@@ -101,8 +101,6 @@ def rule(id: str, field: str, pattern: str, value: Callable[[re.Match], object] 
     return Rule(id, field, re.compile(pattern, re.IGNORECASE), fn, says)
 
 
-_HOLD_VERB = (r"(?:hold|holding|stay|remain|keep|press|pressing|perform|do(?: this| it| the)?|"
-              r"stretch|rest|relax|lie|sit|breathe|remain|continue)")
 _AGAIN = r"(?:repeat|do|perform|complete)\w*"
 
 RULES: tuple[Rule, ...] = (
