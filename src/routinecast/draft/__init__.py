@@ -35,47 +35,16 @@ MAX_TEXT = 600
 # -- the vocabulary of instructions -------------------------------------------------------------
 
 VERBS = rules.VERBS
-POSITION_VERBS = frozenset("""
-lie lay kneel sit stand bend lean place put rest bring pull lift raise drop reach round arch
-cross clasp hold grab straighten rotate twist tuck loop slide roll begin start hinge fold
-""".split())
-"""Instructions that put the body somewhere: a paragraph of these sets up the stretch after it."""
-EXERCISE_WORDS = re.compile(
-    r"\b(?:stretch\w*|pose|twist|bend|raise|lift|curl|roll|tilt|bridge|plank|squat|lunge|"
-    r"rotation|press|pull|reach|hug|knee|chest|hip|hamstrings?|calf|quad\w*|psoas|glute\w*|"
-    r"piriformis|neck|shoulder|spine|spinal|cat|camel|cobra|child'?s|butterfly|baby|dog|"
-    r"pigeon|figure|wipers?|clam|flexor|lumbar|lumborum|fascia|it band|back|torso|side|"
-    r"opener|exercise)\b", re.IGNORECASE)
-NOT_EXERCISE = re.compile(
-    r"\b(?:assessment|instructions? for|introduction|conclusion|summary|benefits?|why|faq|"
-    r"tips|about|book|video|disclaimer|warning|more|learning|answers?|help others|"
-    r"invited)\b", re.IGNORECASE)
-FIRST_PERSON = re.compile(r"\b(?:I|I'm|I've|I'd|I'll|me|my|mine|we|we're|we've|we'll|our|"
-                          r"ours|us)\b")
-SECOND_PERSON = re.compile(r"\b(?:you|your|yours|yourself|you're|you'll|you've)\b",
-                           re.IGNORECASE)
-FILLER = re.compile(
-    r"^(?:(?:now|first|firstly|then|next|lastly|finally|also|gently|slowly|carefully|again|and|"
-    r"so|otherwise|initially|still|afterwards?|once there|from here|from there|to begin|"
-    r"remember|(?:once|while|as|with|using|if|when|keeping|from|on|in|at|after|before|for|"
-    r"without|placing|holding|lying|sitting|standing)\b[^,]{0,80}),?\s+)+",
-    re.IGNORECASE)
-HOLDING = re.compile(
-    r"\b(?:hold\w*|stay\w*|remain\w*|keep\w*|press\w*|perform\w*|do this|do the|do each|"
-    r"do it|stretch\w*|rest\w*|relax\w*|lie|lying|sit|breath\w*|continue|count|for|sets? of|"
-    r"take \w+ (?:slow |deep |full )?breaths?)\b",
-    re.IGNORECASE)
-"""A duration is a hold only in a sentence with one of these words ("for a couple of minutes"
-is, "walk around for a couple of minutes" is a hold only with "for": see `_holds`)."""
-NOT_HOLD = re.compile(r"\b(?:walk|walking|wait|rest between|between (?:sets|reps)|"
-                      r"takes?\s+(?:about|around|only|just|under|less|no more)|"
-                      r"routine|in (?:about|under)|minutes? time|lie down just)\b",
-                      re.IGNORECASE)
-NAMED_LIST = re.compile(
-    r"\b(?:stretches|exercises|moves|poses|stretching)\s+(?:like|such as|including)\s+"
-    r"(?P<list>[^.;]+?)(?=\s+(?:will|to|can|help|are|that|which|may)\b|[.;]|$)",
-    re.IGNORECASE)
-SIDE_WORD = re.compile(r"\b(?P<side>right|left)\s+(?P<limb>leg|knee|foot|hip)\b", re.IGNORECASE)
+POSITION_VERBS = rules.POSITION_VERBS
+EXERCISE_WORDS = rules.pattern("exercise-word")
+NOT_EXERCISE = rules.pattern("not-exercise")
+FIRST_PERSON = rules.pattern("first-person")
+SECOND_PERSON = rules.pattern("second-person")
+FILLER = rules.pattern("filler")
+HOLDING = rules.pattern("hold-context")
+NOT_HOLD = rules.pattern("not-hold")
+NAMED_LIST = rules.pattern("named-list")
+SIDE_WORD = rules.pattern("side-word")
 
 
 @dataclass
@@ -268,21 +237,10 @@ def read_sentence(sentence: Sentence) -> Said:
     return Said(sentence, said, kind, holds, counts, hold_first)
 
 
-SIDE_TALK = re.compile(
-    r"^\W*(?:then\s+|and\s+|now\s+)?(?:go back to|return to|hold for|hold)\b|\b(?:repeat|do the "
-    r"same|same thing|switch|swap|change|alternate)\b|\b(?:pull|bring)\s+the\s+(?:other|"
-    r"opposite)\b", re.IGNORECASE)
-"""A sentence about doing the other side ("Roll over and repeat with the other leg"): the
-format's `sides` says it, so it is not drafted as a step."""
-FREQUENT = re.compile(r"\b(?:do|doing|did|repeat|perform|practi[cs]e|stretch|use|try|start|begin|"
-                      r"take|lie|them|these|this routine|this stretch)\b", re.IGNORECASE)
-"""A frequency is about the routine only in a sentence about doing it ("more flexible every
-day" is not)."""
-SENSATION = re.compile(r"\b(?:feel|feeling|notice|sense|should be|will be)\b", re.IGNORECASE)
-RETURN = re.compile(r"\b(?:come|coming|return|release|straighten|roll\w* (?:back )?up|ease your way|"
-                    r"back up|upright|let go|stand up|sit up|walk|steps|rise|lower|relax)\b",
-                    re.IGNORECASE)
-"""Steps after a hold that undo it ("then lower down"): a last phase of their own."""
+SIDE_TALK = rules.pattern("side-talk")
+FREQUENT = rules.pattern("frequency-context")
+SENSATION = rules.pattern("sensation")
+RETURN = rules.pattern("return")
 
 
 def _to_you(text: str) -> bool:
@@ -540,8 +498,7 @@ class _Drafter:
         return True
 
 
-BREATH_MOVE = re.compile(r"^(?:(?:now|then|and)\s*,?\s+)?(?:breathe (?:in|out)|inhale|exhale|as you "
-                         r"(?:breathe|inhale|exhale))\b", re.IGNORECASE)
+BREATH_MOVE = rules.pattern("breath-move")
 
 
 def _moves(said: list[Said]) -> list[Sentence]:

@@ -21,6 +21,13 @@ Fields:
   `notes`.
 - `heading`: a line that starts an exercise ("Exercise 2 -", "A. Hip Stretch -").
 - `reword`: rewrites that turn an article's sentence into one said to "you".
+- One row each, read by id through `pattern`: a sentence's kind (`first-person`,
+  `second-person`, `sensation`, `filler`), its context (`hold-context`, `not-hold`,
+  `frequency-context`, `side-talk`, `return`, `breath-move`, `named-list`, `side-word`) and
+  what a heading names (`exercise-word`, `not-exercise`).
+
+Besides the rows: `VERBS` (what an instruction starts with) and `POSITION_VERBS` (those that
+put the body somewhere), word lists for the same purpose.
 """
 
 from __future__ import annotations
@@ -282,6 +289,70 @@ RULES: tuple[Rule, ...] = (
          r"^(?P<rest>[A-Z][\w'’ ,()&/-]{2,48}?)\s*(?::|\s[-–—]\s)\s*(?P<body>[A-Z].*[.!]\s*)$",
          lambda m: m["rest"], "Knee hug: Lie on your back … (a name, then its steps)"),
 
+    # ---- what kind of sentence, and its context: rows read by id (`pattern`) ------------------------
+    rule("exercise-word", "exercise-word",
+         r"\b(?:stretch\w*|pose|twist|bend|raise|lift|curl|roll|tilt|bridge|plank|squat|lunge|"
+         r"rotation|press|pull|reach|hug|knee|chest|hip|hamstrings?|calf|quad\w*|psoas|glute\w*|"
+         r"piriformis|neck|shoulder|spine|spinal|cat|camel|cobra|child'?s|butterfly|baby|dog|"
+         r"pigeon|figure|wipers?|clam|flexor|lumbar|lumborum|fascia|it band|back|torso|side|"
+         r"opener|exercise)\b",
+         True, 'a heading that names an exercise ("Knee Hug", "Cat Stretch")'),
+    rule("not-exercise", "not-exercise",
+         r"\b(?:assessment|instructions? for|introduction|conclusion|summary|benefits?|why|faq|"
+         r"tips|about|book|video|disclaimer|warning|more|learning|answers?|help others|"
+         r"invited)\b",
+         True, 'a heading that names no exercise ("Self-Assessment", "More About this Book")'),
+    rule("first-person", "first-person",
+         r"\b(?:I|I'm|I've|I'd|I'll|me|my|mine|we|we're|we've|we'll|our|"
+         r"ours|us)\b",
+         True, 'said by the author ("I recommend"): not an instruction'),
+    rule("second-person", "second-person",
+         r"\b(?:you|your|yours|yourself|you're|you'll|you've)\b",
+         True, 'said to "you"'),
+    rule("filler", "filler",
+         r"^(?:(?:now|first|firstly|then|next|lastly|finally|also|gently|slowly|carefully|again|and|"
+         r"so|otherwise|initially|still|afterwards?|once there|from here|from there|to begin|"
+         r"remember|(?:once|while|as|with|using|if|when|keeping|from|on|in|at|after|before|for|"
+         r"without|placing|holding|lying|sitting|standing)\b[^,]{0,80}),?\s+)+",
+         True, 'what an instruction may start with before its verb ("Now, gently")'),
+    rule("hold-context", "hold-context",
+         r"\b(?:hold\w*|stay\w*|remain\w*|keep\w*|press\w*|perform\w*|do this|do the|do each|"
+         r"do it|stretch\w*|rest\w*|relax\w*|lie|lying|sit|breath\w*|continue|count|for|sets? of|"
+         r"take \w+ (?:slow |deep |full )?breaths?)\b",
+         True, 'a duration is a hold only in a sentence with one of these words'),
+    rule("not-hold", "not-hold",
+         r"\b(?:walk|walking|wait|rest between|between (?:sets|reps)|"
+         r"takes?\s+(?:about|around|only|just|under|less|no more)|"
+         r"routine|in (?:about|under)|minutes? time|lie down just)\b",
+         True, 'a duration after these words is not a hold ("walk around for two minutes")'),
+    rule("named-list", "named-list",
+         r"\b(?:stretches|exercises|moves|poses|stretching)\s+(?:like|such as|including)\s+"
+         r"(?P<list>[^.;]+?)(?=\s+(?:will|to|can|help|are|that|which|may)\b|[.;]|$)",
+         True, 'stretches named in a list ("static stretches like A, B and C")'),
+    rule("side-word", "side-word",
+         r"\b(?P<side>right|left)\s+(?P<limb>leg|knee|foot|hip)\b",
+         True, 'the side a step starts on ("your right leg")'),
+    rule("side-talk", "side-talk",
+         r"^\W*(?:then\s+|and\s+|now\s+)?(?:go back to|return to|hold for|hold)\b|\b(?:repeat|do the "
+         r"same|same thing|switch|swap|change|alternate)\b|\b(?:pull|bring)\s+the\s+(?:other|"
+         r"opposite)\b",
+         True, "a sentence about doing the other side: the format's sides say it"),
+    rule("frequency-context", "frequency-context",
+         r"\b(?:do|doing|did|repeat|perform|practi[cs]e|stretch|use|try|start|begin|"
+         r"take|lie|them|these|this routine|this stretch)\b",
+         True, "a frequency is the routine's only in a sentence about doing it"),
+    rule("sensation", "sensation",
+         r"\b(?:feel|feeling|notice|sense|should be|will be)\b",
+         True, 'what you feel: said during the hold'),
+    rule("return", "return",
+         r"\b(?:come|coming|return|release|straighten|roll\w* (?:back )?up|ease your way|"
+         r"back up|upright|let go|stand up|sit up|walk|steps|rise|lower|relax)\b",
+         True, 'steps after a hold that undo it ("then lower down"): a last phase'),
+    rule("breath-move", "breath-move",
+         r"^(?:(?:now|then|and)\s*,?\s+)?(?:breathe (?:in|out)|inhale|exhale|as you "
+         r"(?:breathe|inhale|exhale))\b",
+         True, 'a movement paced by the breath ("Breathe out and round your back")'),
+
     # ---- rewording into the second person ---------------------------------------------------------
     rule("reword-filler", "reword",
          r"^(?:(?:so|otherwise|remember|note|tip|important|as always|as with any [\w ]+?|"
@@ -311,8 +382,16 @@ gently slowly carefully face imagine contract spread plant rise sag lock unlock 
 """.split())
 """Words an instruction to the listener starts with (after fillers such as "Now," or "Gently")."""
 
+POSITION_VERBS = frozenset("""
+lie lay kneel sit stand bend lean place put rest bring pull lift raise drop reach round arch
+cross clasp hold grab straighten rotate twist tuck loop slide roll begin start hinge fold
+""".split())
+"""Instructions that put the body somewhere: a paragraph of these sets up the stretch after it."""
+
 FIELDS = ("hold", "reps", "sets", "sides", "caution", "frequency", "equipment", "name", "skip",
-          "end", "aside", "heading", "reword")
+          "end", "aside", "heading", "reword", "exercise-word", "not-exercise", "first-person",
+          "second-person", "filler", "hold-context", "not-hold", "named-list", "side-word",
+          "side-talk", "frequency-context", "sensation", "return", "breath-move")
 
 
 @dataclass(frozen=True)
@@ -362,3 +441,11 @@ def reword(text: str) -> str:
     for row in rules_for("reword"):
         text = row.pattern.sub(lambda m, row=row: row.value(m), text, count=1)
     return text
+
+
+def pattern(id: str) -> re.Pattern:
+    """The pattern of the row `id`: for the rows read by id (a sentence's kind and context)."""
+    for row in RULES:
+        if row.id == id:
+            return row.pattern
+    raise KeyError(id)
