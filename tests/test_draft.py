@@ -313,9 +313,16 @@ def test_cli_prints_the_draft_with_dash(run, tmp_path):
     assert not list(tmp_path.iterdir())
 
 
+def _huge(path: Path) -> None:
+    with path.open("wb") as handle:
+        handle.truncate(50 * 1024 * 1024)
+
+
 @pytest.mark.parametrize("make, status", [
     (lambda p: p.write_bytes(bytes(range(256)) * 8), 2),
     (lambda p: p.write_text("<html><body><nav>Home Shop</nav></body></html>"), 2),
+    (_huge, 2),
+    (lambda p: p.write_text("<html><body><script>alert(1)</script></body></html>"), 2),
 ])
 def test_cli_hostile_input_is_one_line_and_writes_nothing(run, tmp_path, make, status):
     article = tmp_path / "article.html"
