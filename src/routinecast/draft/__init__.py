@@ -29,6 +29,8 @@ DEFAULT_HOLD = "30s"
 RETURN_HOLD = "5s"
 """The time given to steps that follow a hold ("Now slowly come back up"), when the
 article gives none."""
+MAX_EXERCISES = 250
+"""Exercises in one draft (a table of chapters holds 253 with the introduction and closing)."""
 MAX_TEXT = 600
 """A drafted spoken text is cut at a sentence end under this many characters."""
 
@@ -698,6 +700,8 @@ def _exercises(blocks: list[Block], drafter: _Drafter) -> list[Exercise]:
     out: list[Exercise] = []
     named_sentences: list[Said] = []
     for block in blocks:
+        if len(out) > MAX_EXERCISES:
+            break  # refused below; reading the rest would only take time
         said = _said_all(block.sentences, drafter)
         named_sentences += said
         heading = block.heading
@@ -931,8 +935,9 @@ def draft_text(text: str, name: str, *, html: bool = False, url: str | None = No
     if not exercises:
         raise InputError(f"{name}: no exercise found in the article (no steps with a hold, "
                          f"reps or a named stretch)")
-    if len(exercises) > 250:
-        raise InputError(f"{name}: {len(exercises)} exercises found; a routine holds at most 250")
+    if len(exercises) > MAX_EXERCISES:
+        raise InputError(f"{name}: over {MAX_EXERCISES} exercises found; a routine holds at most "
+                         f"{MAX_EXERCISES}")
 
     def line_of(words: str | None, fallback: int | None) -> int | None:
         if html_source is not None and words:
