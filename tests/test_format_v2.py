@@ -361,3 +361,33 @@ def test_variant_names_people_can_read(options, variant):
     name = customise(load_routine(CONTENT / "low-back-stretches.yaml"),
                      [command_line(**options)]).variant
     assert name == variant or (variant.endswith("-") and name.startswith(variant)), name
+
+
+def test_a_hold_override_on_a_flow_is_refused_on_the_command_line_and_noted_in_a_profile(
+        write_routine, tmp_path):
+    from routinecast.overrides import load_profile
+    routine = load_routine(write_routine(
+        "title: T\nexercises:\n  - name: Cat\n    flow: [Breathe in., Breathe out.]\n"))
+    with pytest.raises(OverrideError, match="`cat` is a breath-paced flow"):
+        customise(routine, [command_line(hold=["cat=15s"])])
+    profile = tmp_path / "me.yaml"
+    profile.write_text("hold: {cat: 15s}\n")
+    custom = customise(routine, [load_profile(profile)])
+    assert any("breath-paced flow" in note for note in custom.notes)
+
+
+def test_counted_breaths_begin_the_hold_and_during_comes_before(write_routine):
+    plan = plan_of(write_routine("title: T\nexercises:\n  - name: A\n    hold: 3 breaths\n"
+                                 "    count_breaths: true\n    during: Let your knees fall.\n"))
+    (hold,) = plan.holds
+    inside = [s.text for s in plan.segments
+              if s.kind == "speech" and hold.start_ms <= s.start_ms < hold.end_ms]
+    assert inside == ["Breathe in, and out.", "Two.", "Three."]
+    assert "Let your knees fall." in speech(plan)
+
+
+def test_equipment_articles():
+    from routinecast.plan import equipment_text
+    assert equipment_text(["mat", "exercise mat", "table or stairs", "two pillows", "cushions",
+                           "your bed"]) == ("You'll need a mat, an exercise mat, a table or "
+                                            "stairs, two pillows, cushions and your bed.")

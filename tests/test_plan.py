@@ -166,7 +166,7 @@ def test_plan_json_shape_and_table():
     assert data["segments"][0] == {"kind": "silence", "start_ms": 0, "end_ms": LEAD_MS,
                                    "label": "pause"}
     assert set(data["holds"][0]) == {"exercise_id", "side", "set", "rep", "phase", "start_ms",
-                                     "end_ms"}
+                                     "end_ms", "move"}
     table = format_table(plan)
     assert "hold 5s (set 1, rep 1)" in table and "hold 3s (left side, set 2, rep 1)" in table
     assert table.splitlines()[-1].startswith("total ")

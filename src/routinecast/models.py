@@ -306,6 +306,9 @@ class Hold:
     """Where the hold begins."""
     end_ms: int
     """Where the hold ends; the end-of-hold tone follows."""
+    move: bool = False
+    """A movement (a move of a flow, or a phase marked `move`) rather than a held position:
+    no settle before it, no countdown or end tone."""
 
 
 @dataclass(frozen=True)

@@ -359,11 +359,16 @@ def customise(routine: Routine, layers: Sequence[Overrides] = ()) -> Customised:
     notes: list[str] = []
     changes: list[Change] = []
 
-    def known(layer: Overrides, target: Target, sections: bool = False) -> bool:
-        """Whether the routine has what `target` names; a mistake or a note if not."""
+    def known(layer: Overrides, target: Target, sections: bool = False,
+              held: bool = False) -> bool:
+        """Whether the routine has what `target` names (`held`: a hold of it); a mistake or
+        a note if not."""
         ids = [*by_id, *(section_ids if sections else ())]
         problem = None
-        if target.id not in ids:
+        if held and target.id in by_id and by_id[target.id].flow:
+            problem = (f"`{target.id}` is a breath-paced flow: its moves follow the breath "
+                       "(its `breath`), not a hold")
+        elif target.id not in ids:
             near = difflib.get_close_matches(target.id, ids, n=1, cutoff=0.5)
             kind = "exercise or section" if sections and section_ids else "exercise"
             problem = f"no {kind} `{target.id}`" + (f" (did you mean `{near[0]}`?)" if near
@@ -385,7 +390,7 @@ def customise(routine: Routine, layers: Sequence[Overrides] = ()) -> Customised:
     scale: tuple[Fraction, Overrides] | None = None
     for layer in layers:
         for target in sorted(layer.holds, key=lambda t: t.phase is not None):
-            if known(layer, target):
+            if known(layer, target, held=True):
                 numbers = [target.phase] if target.phase else \
                     range(1, len(by_id[target.id].phases) + 1)
                 for number in numbers:

@@ -121,8 +121,10 @@ def _indefinite(item: str) -> str:
     """`strap` → `a strap`, `exercise mat` → `an exercise mat`; plurals, counts and
     phrases with their own article as they are."""
     first = item.split()[0].lower()
-    if first in _COUNTING or first[0].isdigit() or (item.endswith("s") and
-                                                     not item.endswith("ss")):
+    # "table or stairs" takes the article of its first choice
+    head = re.split(r",|\s+(?:or|and)\s+", item)[0].strip()
+    if first in _COUNTING or first[0].isdigit() or (head.endswith("s") and
+                                                     not head.endswith("ss")):
         return item
     return ("an " if first[0] in "aeiou" else "a ") + item
 
@@ -217,8 +219,11 @@ class _Timeline:
         Every candidate text is measured, placed or not, so that `spoken_texts` sees it.
         """
         length = phase.hold_ms
+        breaths = length // phase.breath_ms if phase.breath_ms else 0
+        counting = cues.count_breaths and breaths > 1 and not phase.move
         during_ms = self.speech_ms(phase.during) if phase.during else 0
-        inside = during_ms > 0 and during_ms + MIN_QUIET_MS <= length
+        # counted breaths begin the hold: `during` is said before it
+        inside = during_ms > 0 and during_ms + MIN_QUIET_MS <= length and not counting
         if phase.during and not inside:
             self.say(phase.during)
         if not phase.move:
@@ -236,8 +241,6 @@ class _Timeline:
                 cues_at.append((offset, ms, kind, text, label))
                 cues_at.sort()
 
-        breaths = length // phase.breath_ms if phase.breath_ms else 0
-        counting = cues.count_breaths and breaths > 1 and not phase.move
         style = cues.countdown_style if cues.countdown else "off"
         if phase.move or counting or length < cues.countdown_min_ms:
             style = "off"
@@ -255,7 +258,7 @@ class _Timeline:
         if counting:
             for k in range(breaths):
                 text = BREATHE if k == 0 else _sentence(number_words(k + 1)) if k < 20 else None
-                if text and not (k == 0 and inside):
+                if text:
                     place(k * phase.breath_ms, self.speech_ms(text), "speech", text, "breath")
 
         if cues.halfway != "off" and length >= HALFWAY_MIN_MS and not counting:
@@ -421,7 +424,8 @@ def _exercise(line: _Timeline, exercise: Exercise, following: Exercise | None,
                     during = fill(guide(phase.during), side)
                     start, end = line.hold(replace(phase, during=during), phase.cues or cues)
                     line.holds.append(Hold(exercise.id, side, set_number, rep,
-                                           number if numbered else None, start, end))
+                                           number if numbered else None, start, end,
+                                           move=phase.move))
     if following is None:
         return
     announce = next_text(following.name, following.equipment) \
@@ -449,7 +453,7 @@ def _flow(line: _Timeline, exercise: Exercise, side: str | None, set_number: int
             line.add("silence", max(start + move.breaths * exercise.breath_ms - line.now,
                                     PAUSE_MS), label="move")
             line.holds.append(Hold(exercise.id, side, set_number, rep, number, start,
-                                   line.now))
+                                   line.now, move=True))
     if cues.end_tone:
         line.tone("end")
 
@@ -557,11 +561,9 @@ def format_table(plan: Plan, changes: Sequence[Change] = ()) -> str:
             detail = [f"{hold.side} side" if hold.side else "", f"set {hold.set}",
                       f"rep {hold.rep}", f"phase {hold.phase}" if hold.phase else ""]
             mark = CHANGED if (hold.exercise_id, hold.phase) in changed_holds else ""
-            moving = any(s.label == "move" for s in segments[index:index + 3])
-            if moving:  # a flow's move, or a phase that is a movement
-                detail[2:] = [f"round {hold.rep}" if hold.phase else "", f"move {hold.phase}"
-                              if hold.phase else ""]
-            rows.append((hold.start_ms, f"{'move' if moving else 'hold'} "
+            if hold.move and segment.kind == "speech":  # a flow: rounds of moves
+                detail[2:] = [f"round {hold.rep}", f"move {hold.phase}"]
+            rows.append((hold.start_ms, f"{'move' if hold.move else 'hold'} "
                                         f"{describe_ms(hold.end_ms - hold.start_ms)}{mark} "
                                         f"({', '.join(d for d in detail if d)})"))
         following = segments[index + 1] if index + 1 < len(segments) else None
