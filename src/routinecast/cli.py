@@ -234,7 +234,8 @@ def build_command(routines, output, audio_format, split, quiet, **options) -> No
     """Build each ROUTINE file into OUTPUT/<name>.mp3.
 
     With overrides the name records them unless -o names the file:
-    <name>-<profile>.mp3, <name>-x1.5.mp3, <name>-custom-<digest>.mp3.
+    <name>-<profile>.mp3, <name>-gentle-15m.mp3, <name>-espeak.mp3, <name>-x1.5.mp3, and
+    <name>-custom-<digest>.mp3 for overrides no shorter name says.
     """
     settings = replace(_build_settings(options), format=audio_format, split=split)
     layers = _layers(options)
@@ -384,6 +385,44 @@ def extract_command(mp3, output, force) -> None:
     click.echo(f"wrote {output}; edit it, then: routinecast build {output}")
 
 
+@cli.command("draft")
+@click.argument("article")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Routine file to write, or - for standard output [default: the "
+                   "headline's slug.yaml].")
+@click.option("--force", is_flag=True, help="Overwrite the routine file if it exists.")
+@click.option("--plan", "show_plan", is_flag=True,
+              help="Also print the draft's timeline (speech lengths from the real voice).")
+@click.option("--timeout", type=click.FloatRange(0.1, 600), default=20.0, show_default=True,
+              help="Seconds to wait for a URL to answer.")
+@cache_option
+@quiet_option
+def draft_command(article, output, force, show_plan, timeout, cache_dir, quiet) -> None:
+    """Draft a routine from ARTICLE: a text, Markdown or saved HTML file, or an http(s) URL.
+
+    Every value drafted carries a comment quoting the article's words and line, or saying
+    it is the format's default: review them, then build it.
+    """
+    from .draft import draft
+    drafted = draft(article, timeout=timeout)
+    if str(output) != "-":
+        output = output or Path(f"{drafted.slug}.yaml")
+        write_text_atomic(output, drafted.text, overwrite=force, make_folder=False)
+    else:
+        click.echo(drafted.text, nl=False)
+    if not quiet:
+        click.echo(drafted.summary, err=True)
+    if show_plan:
+        progress = _Progress(quiet)
+        try:
+            prepared = prepare(drafted.routine, _settings(cache_dir), progress, _note)
+        finally:
+            progress.close()
+        click.echo(format_table(prepared.plan, prepared.changes))
+    if str(output) != "-" and not quiet:
+        click.echo(f"wrote {output}; review it, then: routinecast build {output}")
+
+
 @cli.command("voices")
 @click.option("--engine", type=click.Choice(ENGINES), help="Only this engine's voices.")
 @click.option("--language", metavar="CODE", help="Only voices that speak this language.")
@@ -404,3 +443,56 @@ def voices_command(engine, language, offline) -> None:
         click.echo(f"{voice.engine:<7} {voice.voice:<{width}}  {codes or '-':<44} "
                    f"{voice.note}; usable: {voice.usable}")
     click.echo("use one with: routinecast build ROUTINE --engine ENGINE --voice VOICE")
+
+
+@cli.command("batch")
+@click.argument("manifest", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("batch"), show_default=True,
+              help="The folder to write: a site per listener in OUTPUT/<listener>/.")
+@click.option("-j", "--jobs", type=click.IntRange(1, 1024),
+              help="Builds to run at once [default: the number of cores].")
+@click.option("--scheduler", metavar="tcp://HOST:PORT",
+              help="Run the builds on this Dask cluster (its scheduler's address, or a "
+                   "scheduler file); needs routinecast[cluster].")
+@click.option("--private", is_flag=True,
+              help="Put each listener's site in a folder named with a random token, so that "
+                   "only they know its address.")
+@click.option("--base-url", metavar="URL",
+              help="OUTPUT's address on the web, for absolute links in the feeds.")
+@click.option("--lan", is_flag=True,
+              help="Print the feed addresses `routinecast serve OUTPUT --lan` serves, and "
+                   "write a QR code of each into the listener's folder.")
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True,
+              help="The port `serve` will use, for the printed addresses.")
+@sound_options
+@quiet_option
+def batch_command(manifest, output, jobs, scheduler, private, base_url, lan, port, quiet,
+                  **options) -> None:
+    """Build every listener's versions of the routines of MANIFEST (YAML, or CSV), each
+    listener a share site of their own with a podcast feed.
+
+    Outputs whose inputs are unchanged are skipped; an interrupted batch picks up where it
+    stopped. The results are printed as a table and written to OUTPUT/batch.json; the
+    exit status is 1 if any build failed.
+    """
+    from .batch import FAILED, batch, format_results
+
+    def report(result) -> None:
+        if not quiet and result.result != "up to date":
+            click.echo(f"{result.result} {result.listener}: {Path(result.routine).name}"
+                       + (f" ({result.seconds:.1f}s)" if result.result != FAILED else ""),
+                       err=True)
+
+    done = batch(manifest, output, jobs, scheduler, _build_settings(options), private,
+                 base_url, lan, port, report, None if quiet else _note)
+    click.echo(format_results(done))
+    for site in done.sites:
+        click.echo(f"{site.listener}: {site.feed}"
+                   + (f" (QR code: {site.qr})" if site.qr else "")
+                   + ("" if site.complete else " (not updated: a routine failed)"))
+    if done.sites and not quiet and not base_url:
+        click.echo(f"serve them with: routinecast serve {output}" + (" --lan" if lan else "")
+                   + (f" --port {port}" if port != 8000 else ""))
+    if done.failed:
+        click.get_current_context().exit(EXIT_FAILURE)
