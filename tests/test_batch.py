@@ -4,8 +4,11 @@ site of their own; incremental, resumable, private feeds; the manifest's mistake
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -196,22 +199,20 @@ def test_a_second_run_skips_everything_in_under_two_seconds(built, speech_cache)
 
 
 @pytest.mark.slow
-def test_changing_one_listener_rebuilds_theirs_alone(built, speech_cache, tmp_path):
-    folder, output, _, _ = built
-    copy = tmp_path / "in"
-    shutil.copytree(folder, copy)
-    shutil.copytree(output, tmp_path / "out")
-    # the state file names outputs by their path: the copy starts afresh, so build it first
-    text = (copy / "manifest.yaml").read_text(encoding="utf-8")
+def test_changing_one_listener_rebuilds_theirs_alone(fixtures, tmp_path, speech_cache):
+    text = "routines: [neck.yaml]\nlisteners:\n  - {name: ana, hold-scale: 1.5}\n  - name: ben\n"
+    path = write(fixtures, text)
     settings = BuildSettings(cache_dir=speech_cache)
-    batch(copy / "manifest.yaml", tmp_path / "out", jobs=1, settings=settings)
-    (copy / "manifest.yaml").write_text(text.replace("hold-scale: 1.5", "hold-scale: 1.25"),
-                                        encoding="utf-8")
-    again = batch(copy / "manifest.yaml", tmp_path / "out", jobs=1, settings=settings)
-    assert rows(again) == [("ana", "neck.yaml", BUILT), ("ana", "wrists.yaml", BUILT),
-                           *((who, name, UP_TO_DATE) for who in ("ben", "Cleo")
-                             for name in ("neck.yaml", "wrists.yaml"))]
-    assert [site.written for site in again.sites] == [True, False, False]
+    batch(path, tmp_path / "out", jobs=1, settings=settings)
+    write(fixtures, text.replace("1.5", "1.25"))
+    again = batch(path, tmp_path / "out", jobs=1, settings=settings)
+    assert rows(again) == [("ana", "neck.yaml", BUILT), ("ben", "neck.yaml", UP_TO_DATE)]
+    assert [site.written for site in again.sites] == [True, False]
+    (tmp_path / "out" / "ben" / "feed.xml").unlink()  # a site file gone: the site is remade
+    again = batch(path, tmp_path / "out", jobs=1, settings=settings)
+    assert rows(again) == [("ana", "neck.yaml", UP_TO_DATE), ("ben", "neck.yaml", UP_TO_DATE)]
+    assert [site.written for site in again.sites] == [False, True]
+    assert len(feedparser.parse((tmp_path / "out" / "ben" / "feed.xml").read_bytes()).entries) == 1
 
 
 @pytest.mark.slow
@@ -299,3 +300,16 @@ def test_the_command_prints_the_table_and_the_feeds(fixtures, tmp_path, run):
     ran = run("batch", write(fixtures, "listeners: []\n", "empty.yaml"), "-o", tmp_path / "x")
     assert ran.exit_code == 2 and ran.stderr.count("\n") == 1
     assert "empty.yaml:1: listeners: is an empty list" in ran.stderr
+
+
+@pytest.mark.slow
+def test_a_local_batch_never_imports_dask(built, speech_cache):
+    folder, output, _, _ = built
+    script = ("import sys; from routinecast.batch import batch; "
+              f"done = batch({str(folder / 'manifest.yaml')!r}, {str(output)!r}, jobs=2); "
+              "assert {r.result for r in done.results} == {'up to date'}, done; "
+              "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')))")
+    ran = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         env={**os.environ, "ROUTINECAST_CACHE": str(speech_cache)})
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.strip() == "[]"

@@ -71,20 +71,24 @@ def plans(output: Path) -> dict[str, object]:
     return found
 
 
-def test_a_cluster_builds_the_same_plans_as_this_machine(cluster, tmp_path, speech_cache):
+def test_a_cluster_builds_the_same_plans_as_this_machine(cluster, tmp_path, speech_cache,
+                                                         run):
     file, _ = cluster
     shutil.copytree(FIXTURES / "batch", tmp_path / "local")
     shutil.copytree(FIXTURES / "batch", tmp_path / "cluster")
-    settings = BuildSettings(cache_dir=speech_cache)
-    here = batch(tmp_path / "local" / "manifest.yaml", tmp_path / "out-local", jobs=1,
-                 settings=settings)
-    there = batch(tmp_path / "cluster" / "manifest.yaml", tmp_path / "out-cluster",
-                  scheduler=json.loads(file.read_text())["address"], settings=settings)
-    assert [r.result for r in there.results] == [BUILT] * 6
+    batch(tmp_path / "local" / "manifest.yaml", tmp_path / "out-local", jobs=1,
+          settings=BuildSettings(cache_dir=speech_cache))
+    address = json.loads(file.read_text())["address"]
+    ran = run("batch", tmp_path / "cluster" / "manifest.yaml", "-o", tmp_path / "out-cluster",
+              "--scheduler", address)
+    assert ran.exit_code == 0, ran.output
+    table = json.loads((tmp_path / "out-cluster" / "batch.json").read_text())
+    assert [r["result"] for r in table["results"]] == [BUILT] * 6
     assert plans(tmp_path / "out-cluster") == plans(tmp_path / "out-local")
     assert len(plans(tmp_path / "out-cluster")) == 12
-    for site in there.sites:
-        assert (site.folder / "feed.xml").is_file() and (site.folder / "index.html").is_file()
+    for who in ("ana", "ben", "Cleo"):
+        assert (tmp_path / "out-cluster" / who.lower() / "feed.xml").is_file()
+        assert f"{who}: http://127.0.0.1:8000/{who.lower()}/feed.xml" in ran.stdout
 
 
 def test_a_worker_killed_mid_run_still_gives_every_output(cluster, tmp_path, speech_cache):
@@ -93,10 +97,16 @@ def test_a_worker_killed_mid_run_still_gives_every_output(cluster, tmp_path, spe
     killed = []
 
     def kill_one(result):
-        if not killed:  # the other tasks are queued or running: one dies with its worker
-            workers[0].send_signal(signal.SIGKILL)
-            workers[0].wait(timeout=30)
-            killed.append(result)
+        """At the first result, kill a worker that is building something."""
+        if killed:
+            return
+        with distributed.Client(scheduler_file=str(file), timeout=30) as client:
+            busy = {worker for worker, keys in client.processing().items() if keys}
+            pids = client.run(os.getpid)
+        victim = next(p for p in workers if any(pids.get(w) == p.pid for w in busy))
+        victim.send_signal(signal.SIGKILL)
+        victim.wait(timeout=30)
+        killed.append(victim.pid)
 
     done = batch(tmp_path / "in" / "manifest.yaml", tmp_path / "out", scheduler=str(file),
                  settings=BuildSettings(cache_dir=speech_cache), on_result=kill_one)
