@@ -1,7 +1,11 @@
-"""Writing output files atomically: a temp file beside the target, renamed over it only
-once complete, so that a failed or interrupted write leaves the old file as it was. Also
-what decides whether a name is safe for an output, whether its disk has room, and how a
-failed write is reported."""
+"""Writing output files atomically and durably: a temp file beside the target, flushed to
+the disk and renamed over it only once complete, then the folder flushed (as SQLite and git
+do), so that a failed or interrupted write, or a power cut, leaves the old file or the new
+one whole. Also what decides whether a name is safe for an output, whether its disk has
+room, and how a failed write is reported.
+
+Runs on Linux and macOS (POSIX calls only, each with the portable form where one differs);
+see `sync` for macOS's flush."""
 
 from __future__ import annotations
 
@@ -12,17 +16,28 @@ import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
+
+try:
+    import fcntl
+except ImportError:  # not POSIX (Windows, unsupported): plain fsync
+    fcntl = None  # type: ignore[assignment]
 
 from .errors import InputError, OutputError
 
 
 @contextmanager
-def replacing(path: str | Path, overwrite: bool = True,
-              make_folder: bool = True) -> Iterator[Path]:
+def replacing(path: str | Path, overwrite: bool = True, make_folder: bool = True,
+              sync_folder: bool = True) -> Iterator[Path]:
     """Yields a temp path in `path`'s folder to write; when the block ends without error it
     becomes `path`. With `overwrite=False` an existing `path` is an error and is kept; with
-    `make_folder=False` a missing folder is an error rather than created."""
+    `make_folder=False` a missing folder is an error rather than created.
+
+    Durable: the temp file is flushed to the disk before it is renamed, so that no power
+    cut can leave `path` naming a file whose bytes never reached the disk, and the folder
+    is flushed after, so that the new name itself survives one. `sync_folder=False` skips
+    the second flush, for files whose loss costs nothing but time (a cache entry: a rename
+    lost in a power cut is a miss, made again)."""
     path = Path(path)
     if not make_folder and not path.parent.is_dir():
         raise InputError(f"{path.parent} is not a folder; create it first")
@@ -39,11 +54,12 @@ def replacing(path: str | Path, overwrite: bool = True,
                 suffix=f".part{path.suffix}")
             temp = Path(temp_name)
             # mkstemp makes the file private; outputs are for sharing, so honour the umask
-            os.fchmod(handle, 0o666 & ~_umask())
+            _chmod(handle, temp, 0o666 & ~_umask())
             os.close(handle)
         except OSError as exc:
             raise cannot_write(path.parent, exc) from None
         yield temp
+        sync(temp)  # whole on the disk before its name says so
         if overwrite:
             os.replace(temp, path)
         else:
@@ -51,6 +67,8 @@ def replacing(path: str | Path, overwrite: bool = True,
                 os.link(temp, path)  # fails if `path` exists, where a rename would replace it
             except FileExistsError:
                 raise InputError(f"{path} already exists; use --force to overwrite it") from None
+        if sync_folder:
+            sync(path.parent)  # the new name on the disk too
     except OSError as exc:
         raise cannot_write(path, exc, into=False) from None
     finally:
@@ -78,6 +96,7 @@ def replacing_folder(path: str | Path) -> Iterator[Path]:
     moved = False
     try:
         yield temp
+        sync_tree(temp)  # every file in it, and its names, on the disk before it is renamed
         if path.is_dir() and not path.is_symlink():
             os.replace(path, old)
             moved = True
@@ -85,6 +104,7 @@ def replacing_folder(path: str | Path) -> Iterator[Path]:
             raise OutputError(f"{path} exists and is not a folder; move it away first")
         os.replace(temp, path)
         moved = False
+        sync(path.parent)
     except OSError as exc:
         raise cannot_write(path, exc, into=False) from None
     finally:
@@ -92,6 +112,67 @@ def replacing_folder(path: str | Path) -> Iterator[Path]:
             os.replace(old, path)
         shutil.rmtree(temp, ignore_errors=True)
         shutil.rmtree(old, ignore_errors=True)
+
+
+def move_into(staging: Path, folder: Path, names: Iterable[str]) -> None:
+    """Move the files `names` from `staging` into `folder` (on the same disk), replacing any
+    there, in order, durably: each is flushed to the disk before it is renamed, and `folder`
+    once they are all in. Call it again for files that list these (a page, a feed): after a
+    power cut, they never name a file that is not there."""
+    names = list(names)
+    for name in names:
+        sync(staging / name)
+    for name in names:
+        os.replace(staging / name, folder / name)
+    sync(folder)
+
+
+def sync(path: str | Path) -> None:
+    """Flush the file or folder `path` to the disk: a file's bytes, a folder's names (what
+    was renamed into or out of it).
+
+    On macOS, fsync only hands the data to the drive, whose own cache a power cut may
+    empty; `F_FULLFSYNC` asks the drive to write it down, as git does there (and SQLite
+    with `fullfsync`). Where a file system refuses it, fsync does what it can. A folder
+    that cannot be flushed (some network and FUSE file systems refuse, and Windows cannot
+    open one) is left as it is, as SQLite leaves it: its files are flushed all the same."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY)
+        try:
+            _flush(descriptor)
+        finally:
+            os.close(descriptor)
+    except OSError as exc:
+        if not (exc.errno in _FOLDER_REFUSALS and os.path.isdir(path)):
+            raise
+
+
+_FOLDER_REFUSALS = (errno.EINVAL, errno.ENOTSUP, errno.EBADF, errno.EACCES, errno.EPERM,
+                    errno.EISDIR)
+
+
+def sync_tree(folder: Path) -> None:
+    """`sync` every file and folder in `folder`, then `folder` itself."""
+    for path in sorted(folder.iterdir()):
+        if path.is_dir() and not path.is_symlink():
+            sync_tree(path)
+        elif path.is_file() and not path.is_symlink():
+            sync(path)
+    sync(folder)
+
+
+_FULLFSYNC = getattr(fcntl, "F_FULLFSYNC", None)
+"""macOS's flush through the drive's cache; None elsewhere (Linux's fsync already does)."""
+
+
+def _flush(descriptor: int) -> None:
+    if _FULLFSYNC is not None:
+        try:
+            fcntl.fcntl(descriptor, _FULLFSYNC)
+            return
+        except OSError:
+            pass  # not every file system (nor every disk) takes it: fsync, at least
+    os.fsync(descriptor)
 
 
 def cannot_write(path: str | Path, exc: OSError, into: bool = True) -> OutputError:
@@ -116,15 +197,23 @@ def ensure_space(folder: Path, needed: int, target: Path) -> None:
     """Refuse to start writing `target` (about `needed` bytes, written in `folder`) when its
     disk clearly has too little room, rather than failing once most of the work is done."""
     try:
-        disk = os.statvfs(folder)
+        free = _free_space(folder)
     except OSError:
         return  # the write itself will say what is wrong
-    # root may also use the blocks a file system keeps back for it
-    free = (disk.f_bfree if os.geteuid() == 0 else disk.f_bavail) * disk.f_frsize
     if free < needed:
         raise OutputError(f"{target} needs about {_megabytes(needed)}, but its disk has "
                           f"{_megabytes(free)} free; free up space, or write somewhere else "
                           "(-o)")
+
+
+def _free_space(folder: Path) -> int:
+    """Bytes that this process may still write on `folder`'s disk."""
+    if not hasattr(os, "statvfs"):  # not POSIX: what any user may write
+        return shutil.disk_usage(folder).free
+    disk = os.statvfs(folder)  # Linux and macOS alike
+    # root may also use the blocks a file system keeps back for it
+    root = hasattr(os, "geteuid") and os.geteuid() == 0
+    return (disk.f_bfree if root else disk.f_bavail) * disk.f_frsize
 
 
 def _megabytes(size: int) -> str:
@@ -202,6 +291,14 @@ def _running(pid: int) -> bool:
     except (PermissionError, OverflowError):
         return True  # someone else's, or not a pid we can ask about: keep its files
     return True
+
+
+def _chmod(descriptor: int, path: str, mode: int) -> None:
+    """Set the mode of the file open as `descriptor` (at `path`)."""
+    if hasattr(os, "fchmod"):  # Linux and macOS; Windows only from Python 3.13
+        os.fchmod(descriptor, mode)
+    else:
+        os.chmod(path, mode)
 
 
 def _umask() -> int:

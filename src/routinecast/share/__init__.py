@@ -11,7 +11,6 @@ and the routine files, which `serve` (or any web server, or a file manager) hand
 
 from __future__ import annotations
 
-import os
 import shutil
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
@@ -21,7 +20,7 @@ from typing import Callable, Sequence
 from ..builder import Built, BuildSettings, Progress, build_loaded, load_all, output_path
 from ..cover import make_cover
 from ..errors import InputError
-from ..files import cannot_write, temp_folder
+from ..files import cannot_write, move_into, temp_folder
 from ..overrides import Customised, Overrides
 from .chapters import chapters_json, chapters_vtt
 from .feed import FEED_NAME, Channel, Episode, make_feed
@@ -55,8 +54,9 @@ def share(paths: Sequence[str | Path], output: str | Path,
     (default: the routine's own for one routine). Links in the feed are relative unless
     `base_url`, the folder's address on the web, is given.
 
-    Everything is made in a hidden folder inside `output` first and moved into place at the
-    end, the page and the feed last, so a failed share leaves the previous one as it was."""
+    Everything is made in a hidden folder inside `output` first, flushed to the disk, and
+    moved into place at the end, the page and the feed last, so a failed share (or a power
+    cut) leaves the previous one as it was, or the new one whole."""
     folder = Path(output)
     if folder.suffix.lower() in (".mp3", ".html", ".xml"):
         raise InputError(f"{folder} looks like a file; give share a folder")
@@ -85,8 +85,10 @@ def share(paths: Sequence[str | Path], output: str | Path,
         built = build_loaded(loaded, staging, settings, progress, report, on_note, cover)
         names = _write_session(staging, built, title, description, cover, base_url,
                                published=max(Path(path).stat().st_mtime for path in paths))
-        for name in names:  # in order: the page and the feed, which list the rest, come last
-            os.replace(staging / name, folder / name)
+        # the page and the feed, which list the rest, come last: after a crash or a power
+        # cut they never list a file that is not there yet
+        move_into(staging, folder, names[:-2])
+        move_into(staging, folder, names[-2:])
     except OSError as exc:
         raise cannot_write(folder, exc) from None
     finally:

@@ -7,11 +7,18 @@ path is spelt or wherever a symlink points. Players seek with byte ranges, so th
 answered exactly, and large files are streamed rather than read whole. A `transform` may
 rewrite each `feed.xml` as it is served, because a feed's links must be absolute and only
 the request says which address the phone used to reach us.
+
+`share` may rebuild a file while a phone is part-way through it, so every response names
+the file's version with a strong ETag (and a Last-Modified date), and the conditional
+requests of RFC 9110 are answered: a range under `If-Range` is sent only from the version
+the client already has (the whole new file otherwise, never old and new bytes spliced),
+and `If-None-Match` or `If-Modified-Since` get `304` while the file is unchanged.
 """
 
 from __future__ import annotations
 
 import errno
+import hashlib
 import io
 import os
 import re
@@ -19,6 +26,8 @@ import socket
 import socketserver
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from datetime import timezone
+from email.utils import parsedate_to_datetime
 from typing import BinaryIO, Callable
 from urllib.parse import quote, unquote
 
@@ -48,6 +57,8 @@ _RANGE = re.compile(r"(?i:bytes)=([0-9]*)-([0-9]*)")
 _PAST_EVERY_END = 10 ** 18
 # a Host header fit to be pasted into a feed's links; anything else is ignored
 _HOST = re.compile(r"([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:\d{1,5})?")
+# one entity tag of a list (RFC 9110 8.8.3): an optional weakness mark and a quoted string
+_ETAG = re.compile(r'\s*(W/)?("[\x21\x23-\x7e\x80-\xff]*")\s*(?:,|$)')
 
 
 def make_server(root: str | Path, host: str = "127.0.0.1", port: int = 8000,
@@ -184,35 +195,64 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(file, parts, send_body)
 
     def _send(self, file: BinaryIO, parts: list[str], send_body: bool) -> None:
-        """Send `file` (or the part of it the Range header asks for) with its headers."""
+        """Send `file` (or the part of it the Range header asks for) with its headers, or
+        304 when the client's conditions say it has this version already."""
         info = os.fstat(file.fileno())
-        source, size = file, info.st_size
+        source, size, tag = file, info.st_size, _etag(info)
         if parts[-1] == FEED_NAME and self.server.transform is not None:
             data = file.read()
             changed = self.server.transform("/".join(parts), data, self._base_url(parts[:-1]))
-            source = io.BytesIO(data if changed is None else changed)
-            size = len(source.getbuffer())
+            body = data if changed is None else changed
+            # what is served depends on the address asked, so the tag is the bytes' own
+            tag = f'"{hashlib.sha256(body).hexdigest()[:32]}"'
+            source, size = io.BytesIO(body), len(body)
+        validators = {"ETag": tag, "Last-Modified": self.date_time_string(info.st_mtime)}
+        if self._not_modified(tag, info.st_mtime):
+            return self._head(304, None, validators)
         start, end, status = 0, size, 200
-        if "Range" in self.headers:
+        if "Range" in self.headers and self._same_version(tag):
             span = _byte_range(self.headers["Range"], size)
             if span is None:
                 return self._head(416, 0, {"Content-Range": f"bytes */{size}",
                                            "Accept-Ranges": "bytes"})
             (start, end), status = span, 206
         headers = {"Content-Type": _content_type(parts[-1]), "Accept-Ranges": "bytes",
-                   "Last-Modified": self.date_time_string(info.st_mtime)}
+                   **validators}
         if status == 206:
             headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
         self._head(status, end - start, headers)
         if send_body:
             self._copy(source, start, end - start)
 
-    def _head(self, status: int, length: int, headers: dict[str, str]) -> None:
-        """Send the status line and headers of a response whose body is `length` bytes."""
+    def _not_modified(self, tag: str, mtime: float) -> bool:
+        """Whether the client's copy is current (RFC 9110 13.2.2): If-None-Match, which
+        compares tags weakly, when given, and If-Modified-Since only without it."""
+        if "If-None-Match" in self.headers:
+            wanted = self.headers["If-None-Match"].strip()
+            return wanted == "*" or _opaque(tag) in {_opaque(t) for t in _tags(wanted)}
+        since = _http_date(self.headers.get("If-Modified-Since"))
+        return since is not None and int(mtime) <= since
+
+    def _same_version(self, tag: str) -> bool:
+        """Whether a Range may be answered (RFC 9110 13.1.5): always without If-Range, and
+        with it only if it names this very version by its strong tag; otherwise the whole
+        file is sent. A date in If-Range is never taken for a match: a file's modification
+        time is a weak validator here, for `share` writes each file in a staging folder
+        and renames it in later, so two versions can carry the same second (and a client
+        that has our ETag must send that, not a date)."""
+        condition = self.headers.get("If-Range")
+        if condition is None:
+            return True
+        return condition.strip() == tag
+
+    def _head(self, status: int, length: int | None, headers: dict[str, str]) -> None:
+        """Send the status line and headers of a response whose body is `length` bytes
+        (None: a 304, which has none, and says nothing of its length)."""
         self.send_response(status)
         for name, value in headers.items():
             self.send_header(name, value)
-        self.send_header("Content-Length", str(length))
+        if length is not None:
+            self.send_header("Content-Length", str(length))
         self.send_header("Cache-Control", "no-cache")
         self.send_header("X-Content-Type-Options", "nosniff")
         self.end_headers()
@@ -305,6 +345,43 @@ def _number(digits: str) -> int:
     as for any other large number."""
     digits = digits.lstrip("0") or "0"
     return int(digits) if len(digits) <= 18 else _PAST_EVERY_END
+
+
+def _etag(info: os.stat_result) -> str:
+    """A strong entity tag for the file `info` describes: its inode, size and modification
+    time to the nanosecond. Outputs are replaced by renaming a new file over the old one,
+    never rewritten in place, so a new version is a new inode, and a new tag."""
+    return f'"{info.st_ino:x}-{info.st_size:x}-{info.st_mtime_ns:x}"'
+
+
+def _tags(header: str) -> list[str]:
+    """The entity tags (`"x"` or `W/"x"`) of an If-None-Match list; none if malformed."""
+    tags, position = [], 0
+    while position < len(header):
+        match = _ETAG.match(header, position)
+        if match is None:
+            return []
+        tags.append((match.group(1) or "") + match.group(2))
+        position = match.end()
+    return tags
+
+
+def _opaque(tag: str) -> str:
+    """A tag without its weakness mark, for the weak comparison."""
+    return tag[2:] if tag.startswith("W/") else tag
+
+
+def _http_date(value: str | None) -> int | None:
+    """An HTTP date in whole seconds since the epoch; None if absent or not a date."""
+    if value is None:
+        return None
+    try:
+        date = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if date.tzinfo is None:
+        date = date.replace(tzinfo=timezone.utc)
+    return int(date.timestamp())
 
 
 def _content_type(name: str) -> str:
