@@ -391,3 +391,9 @@ def test_equipment_articles():
     assert equipment_text(["mat", "exercise mat", "table or stairs", "two pillows", "cushions",
                            "your bed"]) == ("You'll need a mat, an exercise mat, a table or "
                                             "stairs, two pillows, cushions and your bed.")
+
+
+def test_brief_says_a_short_text_whole(write_routine):
+    plan = plan_of(write_routine("title: T\nexercises:\n  - name: A\n    reps: 2\n"
+                                 "    phases:\n      - {say: One more. Tighten and reach., hold: 5s}\n"))
+    assert [t for t in speech(plan) if t.startswith("One")] == ["One more. Tighten and reach."] * 2

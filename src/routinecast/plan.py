@@ -345,6 +345,11 @@ def builtin_sound_ms(routine: Routine) -> dict[str, int]:
     return {name: 0 if getattr(sounds, name) == "off" else ms for name, ms in TONE_MS.items()}
 
 
+BRIEF_CHARS = 60
+"""Texts up to this long are said whole on repeats in `brief` guidance; longer ones without
+a short form are shortened to their first sentence."""
+
+
 class _Guide:
     """What an exercise says on repeats, by its `guidance`: the first time every text in
     full; after that in full, as its short form (or first sentence), or not at all."""
@@ -363,7 +368,10 @@ class _Guide:
             return text
         if self.guidance == "minimal" and not keep:
             return None
-        return self.short_forms.get(text) or first_sentence(text)
+        if text in self.short_forms:
+            return self.short_forms[text]
+        # a short text is said whole: its first sentence alone ("One more.") says too little
+        return text if len(text) <= BRIEF_CHARS else first_sentence(text)
 
 
 def _exercise(line: _Timeline, exercise: Exercise, following: Exercise | None,

@@ -156,8 +156,8 @@ SETTINGS: tuple[Setting, ...] = (
             "instead of a countdown", since=2),
     Setting("guidance", "guidance", "choice", EXERCISE, "`full`, `brief`, `minimal`",
             "how much is said again on repeats within an exercise: every text in full; the "
-            "short form (`cue`), or the first sentence; or only names, side switches and "
-            "tones", choices=GUIDANCE, since=2),
+            "short form (`cue`), or the first sentence of a long text; or only names, side "
+            "switches and tones", choices=GUIDANCE, since=2),
     Setting("announce_next", "announce_next", "auto", EXERCISE, "`auto`, `true`, `false`",
             '"Next: Butterfly." and what it needs ("You\'ll need the strap.") as the rest '
             "before it begins: `auto` when it fits in the rest, `true` always, `false` never",
