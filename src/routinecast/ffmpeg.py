@@ -15,10 +15,11 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-import numpy as np
-
 from .errors import AudioError
 from .files import DISK_FULL, cannot_write
+from .lazy import lazy_module
+
+np = lazy_module("numpy")  # see lazy.py: loaded when first used
 
 LAME_QUALITY = 3
 """LAME's -q (0 best … 9 fastest): 3 is LAME's own default for CBR."""

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Iterator, Mapping
 
-import numpy as np
-
 from .models import Plan
+from .lazy import lazy_module
+
+np = lazy_module("numpy")  # see lazy.py: loaded when first used
 
 BLOCK_SAMPLES = 1 << 16
 """Largest piece of silence yielded at once: keeps memory flat whatever the hold lengths."""

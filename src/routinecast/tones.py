@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-import numpy as np
-
 from .plan import TONE_MS
+from .lazy import lazy_module
+
+np = lazy_module("numpy")  # see lazy.py: loaded when first used
 
 # (frequency Hz, start within the tone in ms, relative amplitude) per note
 _NOTES = {

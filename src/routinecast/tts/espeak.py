@@ -12,10 +12,11 @@ import subprocess
 
 from dataclasses import dataclass
 
-import numpy as np
-
 from ..errors import EngineUnavailable, InputError, LanguageError, VoiceError
 from . import language_family
+from ..lazy import lazy_module
+
+np = lazy_module("numpy")  # see lazy.py: loaded when first used
 
 INSTALL = ("espeak-ng is not installed; install it with `sudo apt-get install espeak-ng` "
            "(Debian, Ubuntu) or use --engine piper")

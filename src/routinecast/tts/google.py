@@ -13,11 +13,12 @@ import random
 import threading
 import urllib.request
 
-import numpy as np
-
 from ..errors import EngineUnavailable, InputError, LanguageError, VoiceError
 from ..ffmpeg import decode_bytes
 from . import language_family
+from ..lazy import lazy_module
+
+np = lazy_module("numpy")  # see lazy.py: loaded when first used
 
 OFFLINE = "gTTS needs internet access; use --engine piper for the offline voice"
 TIMEOUT_S = (5.0, 20.0)

@@ -6,10 +6,11 @@ import importlib.util
 import json
 from pathlib import Path
 
-import numpy as np
-
 from ..errors import InputError, LanguageError, VoiceError
 from . import language_family
+from ..lazy import lazy_module
+
+np = lazy_module("numpy")  # see lazy.py: loaded when first used
 
 BUNDLED_VOICE = "en_US-joe-medium"
 BUNDLED_ALIASES = ("joe", BUNDLED_VOICE)
