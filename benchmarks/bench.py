@@ -1,13 +1,19 @@
-"""Build speed and memory: the five demo routines cold and warm, and a generated 3-hour routine
+"""Build speed and memory: the demo routines cold and warm (piper and espeak-ng), one routine
+warm against a bare encode of its PCM, an unchanged rebuild, and a generated 3-hour routine
 with and without a music bed.
 
 Each build runs as its own `routinecast build` process; peak RSS is that process's own
-(with the ffmpeg it runs), read from wait4. Prints figures; asserts nothing.
+(with the ffmpeg it runs), read from wait4. Timings that are compared (a build against a
+bare encode) are taken in pairs, one right after the other, and the median of the pairs'
+ratios is reported: the machine may be busy with other work. Prints figures, and MISSED for
+a missed target; asserts nothing.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -20,35 +26,118 @@ from mutagen.mp3 import MP3
 
 ROOT = Path(__file__).resolve().parent.parent
 CLI = [sys.executable, "-m", "routinecast", "build", "-q"]
-TARGETS = {"cold": 30, "warm": 120}
-RSS_TARGET_MB = 250
+TARGETS = {"cold": 60, "warm": 250, "espeak cold": 150}
+"""Real time multiples, for all of content/."""
+RSS_TARGET_MB = 150
+MUSIC_TARGET = 150
+"""Real time multiple of the 3-hour warm build with a music bed."""
+ENCODE_RATIO_TARGET = 1.3
+"""A warm build of one routine against a bare encode of its PCM, same encoder settings."""
+NO_OP_TARGET_S = 0.2
+PAIRS = 5
+ONE_ROUTINE = "low-back-stretches.yaml"
 
 
 def run_build(routine: Path, out: Path, cache: Path,
               *extra: str) -> tuple[float, float, float]:
-    """(wall seconds, audio seconds, peak RSS MB) of one build in a fresh process."""
+    """(wall seconds, audio seconds, peak RSS MB) of one build of `routine` into the file
+    `out` in a fresh process; the output is removed first, so that it is built."""
+    out.unlink(missing_ok=True)
+    wall, rss = timed([*CLI, str(routine), "-o", str(out), "--cache-dir", str(cache), *extra])
+    return wall, MP3(out).info.length, rss
+
+
+def timed(command: list[str]) -> tuple[float, float]:
+    """(wall seconds, peak RSS MB) of a command, which must succeed."""
     start = time.perf_counter()
-    process = subprocess.Popen([*CLI, str(routine), "-o", str(out), "--cache-dir", str(cache),
-                                *extra])
+    process = subprocess.Popen(command)
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"build of {routine} failed")
-    audio = MP3(out / f"{routine.stem}.mp3").info.length
-    return wall, audio, usage.ru_maxrss / 1024
+        sys.exit(f"failed: {' '.join(command)}")
+    return wall, usage.ru_maxrss / 1024
 
 
-def report(label: str, rows: list[tuple[str, float, float, float]], target: float | None) -> None:
+def verdict(met: bool) -> str:
+    return "met" if met else "MISSED"
+
+
+def report(label: str, rows: list[tuple[str, float, float, float]],
+           target: float | None) -> float:
+    """Prints the rows and their total; returns the total's real time multiple."""
     print(f"\n{label}")
     print(f"  {'routine':<45} {'wall s':>8} {'audio s':>9} {'x real':>8} {'peak MB':>8}")
     for name, wall, audio, rss in rows:
         print(f"  {name:<45} {wall:8.2f} {audio:9.1f} {audio / wall:8.1f} {rss:8.1f}")
     wall = sum(r[1] for r in rows)
     audio = sum(r[2] for r in rows)
-    verdict = f"  (target >= {target}x: {'met' if audio / wall >= target else 'MISSED'})" \
-        if target else ""
+    note = f"  (target >= {target}x: {verdict(audio / wall >= target)})" if target else ""
     print(f"  {'total':<45} {wall:8.2f} {audio:9.1f} {audio / wall:8.1f} "
-          f"{max(r[3] for r in rows):8.1f}{verdict}")
+          f"{max(r[3] for r in rows):8.1f}{note}")
+    return audio / wall
+
+
+def content_builds(label: str, routines: list[Path], out: Path, cache: Path,
+                   target: float | None, *extra: str) -> float:
+    rows = [(r.name, *run_build(r, out / f"{r.stem}.mp3", cache, *extra)) for r in routines]
+    return report(label, rows, target)
+
+
+PCM_SCRIPT = """\
+import sys
+from pathlib import Path
+import numpy as np
+from routinecast.builder import BuildSettings, _calibrated, load_all, prepare
+settings = BuildSettings(cache_dir=Path(sys.argv[2]))
+[customised] = load_all([sys.argv[1]])
+track, total = _calibrated(prepare(customised.routine, settings), settings)
+with open(sys.argv[3], "wb") as out:
+    for block in track.blocks():
+        out.write(np.ascontiguousarray(block, dtype="<i2").tobytes())
+"""
+
+
+def against_bare_encode(routine: Path, out: Path, cache: Path, temp: Path) -> None:
+    """A warm build of `routine` against ffmpeg encoding its PCM from a file with the
+    builder's own encoder settings (`encode_mp3`'s): the floor of any build."""
+    from routinecast.ffmpeg import LAME_QUALITY, ffmpeg_exe
+
+    pcm = temp / "track.pcm"
+    subprocess.run([sys.executable, "-c", PCM_SCRIPT, str(routine), str(cache), str(pcm)],
+                   check=True)
+    bare = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-nostats", "-loglevel", "error", "-y",
+            "-f", "s16le", "-ar", "44100", "-ac", "1", "-i", str(pcm), "-map_metadata", "-1",
+            "-c:a", "libmp3lame", "-b:a", "96k", "-compression_level", str(LAME_QUALITY),
+            "-id3v2_version", "0", "-write_xing", "1", "-f", "mp3", str(temp / "bare.mp3")]
+    builds, encodes = [], []
+    for _ in range(PAIRS):
+        builds.append(run_build(routine, out, cache)[0])
+        encodes.append(timed(bare)[0])
+    ratios = [b / e for b, e in zip(builds, encodes)]
+    ratio = statistics.median(ratios)
+    print(f"\none routine warm against a bare encode of its PCM ({routine.name}, "
+          f"{PAIRS} pairs, medians)")
+    print(f"  build {statistics.median(builds):.2f} s, bare ffmpeg encode "
+          f"{statistics.median(encodes):.2f} s, ratio {ratio:.2f} (pairs: "
+          f"{', '.join(f'{r:.2f}' for r in ratios)}) (target <= {ENCODE_RATIO_TARGET}: "
+          f"{verdict(ratio <= ENCODE_RATIO_TARGET)})")
+
+
+def unchanged_rebuild(routine: Path, out: Path, cache: Path) -> None:
+    """The same build again, its output present and nothing changed: nothing to do."""
+    run_build(routine, out, cache)
+    command = [*CLI, str(routine), "-o", str(out), "--cache-dir", str(cache)]
+    walls = []
+    for _ in range(PAIRS):
+        before = out.stat().st_mtime_ns
+        walls.append(timed(command)[0])
+        if out.stat().st_mtime_ns != before:
+            print("  (the unchanged rebuild wrote the MP3 again)")
+    python = statistics.median(timed([sys.executable, "-c", "pass"])[0] for _ in range(PAIRS))
+    wall = statistics.median(walls)
+    print(f"\nunchanged rebuild ({routine.name}, median of {PAIRS}; a bare `python -c pass` "
+          f"takes {python:.3f} s here)")
+    print(f"  {wall:.3f} s (target <= {NO_OP_TARGET_S} s: {verdict(wall <= NO_OP_TARGET_S)})")
 
 
 def three_hour_routine(path: Path) -> None:
@@ -81,26 +170,44 @@ def music_file(path: Path, seconds: int = 180, rate: int = 44_100) -> None:
 
 def main() -> None:
     routines = sorted((ROOT / "content").glob("*.yaml"))
+    espeak = shutil.which("espeak-ng")
     with tempfile.TemporaryDirectory(prefix="routinecast-bench-") as temp:
         temp = Path(temp)
         cache, out = temp / "cache", temp / "out"
-        for phase in ("cold", "warm"):
-            rows = [(r.name, *run_build(r, out, cache)) for r in routines]
-            report(f"{phase} builds of content/ ({'empty' if phase == 'cold' else 'full'} "
-                   "speech cache)", rows, TARGETS[phase])
+        out.mkdir()
+        content_builds("cold builds of content/ (empty speech cache)", routines, out, cache,
+                       TARGETS["cold"])
+        content_builds("warm builds of content/ (full speech cache)", routines, out, cache,
+                       TARGETS["warm"])
+        one = ROOT / "content" / ONE_ROUTINE
+        against_bare_encode(one, out / "one.mp3", cache, temp)
+        unchanged_rebuild(one, out / "again.mp3", cache)
+        if espeak:
+            content_builds("espeak-ng cold builds of content/ (--engine espeak, empty cache)",
+                           routines, out, temp / "espeak-cache", TARGETS["espeak cold"],
+                           "--engine", "espeak")
+            content_builds("espeak-ng warm builds of content/", routines, out,
+                           temp / "espeak-cache", None, "--engine", "espeak")
+        else:
+            print("\nespeak-ng is not installed: no espeak figures")
         long_routine = temp / "three-hours.yaml"
         three_hour_routine(long_routine)
-        cold = run_build(long_routine, out, cache)
-        warm = run_build(long_routine, out, cache)
+        long_out = out / "three-hours.mp3"
+        cold = run_build(long_routine, long_out, cache)
+        warm = run_build(long_routine, long_out, cache)
         music_file(temp / "song.wav")
-        music = run_build(long_routine, out, cache, "--music", str(temp / "song.wav"))
+        music = run_build(long_routine, long_out, cache, "--music", str(temp / "song.wav"))
         report("generated 3-hour routine", [("three-hours.yaml (cold)", *cold),
                                             ("three-hours.yaml (warm)", *warm),
                                             ("three-hours.yaml (warm, music bed)", *music)],
                None)
         for label, figures in (("warm", warm), ("warm with music", music)):
             print(f"  {label} peak RSS {figures[2]:.1f} MB (target <= {RSS_TARGET_MB} MB: "
-                  f"{'met' if figures[2] <= RSS_TARGET_MB else 'MISSED'})")
+                  f"{verdict(figures[2] <= RSS_TARGET_MB)})")
+        speed = music[1] / music[0]
+        print(f"  music bed build {speed:.0f}x real time (target >= {MUSIC_TARGET}x: "
+              f"{verdict(speed >= MUSIC_TARGET)}); it costs {music[0] / warm[0]:.1f}x the "
+              f"build without (target <= 2x: {verdict(music[0] <= 2 * warm[0])})")
 
 
 if __name__ == "__main__":

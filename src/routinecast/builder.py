@@ -5,19 +5,20 @@ routine file → Routine → speech clips → Plan → PCM stream → MP3 (temp 
 
 from __future__ import annotations
 
+import hashlib
 import re
+import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
-
-import numpy as np
 
 from . import __version__
 from .cover import make_cover
 from .dump import dump_routine
 from .errors import (EngineUnavailable, InputError, OutputError, OverrideError, RoutineError,
                      TaggingError)
-from .files import ensure_space, replacing, replacing_folder, unsafe_name, write_text_atomic
+from .files import (ensure_space, remove_stale, replacing, replacing_folder, unsafe_name,
+                    write_text_atomic)
 from .ffmpeg import BookChapter, encode_m4b, encode_mp3, exact_length_ms
 from .fitting import estimate_speech, fit_length
 from .loudness import Figures
@@ -27,11 +28,14 @@ from .overrides import Customised, Overrides, customise
 from .plan import lengthen, make_plan, spoken_texts
 from .render import sample_index, total_samples
 from .sound import (Measured, SoundSettings, Track, check_music, clip_figures, cue_sounds,
-                    playlist, sound_lengths)
+                    playlist, sound_files, sound_lengths)
 from .routine import load_routine, slugify
-from .tagging import read_tags, write_tags
-from .tts import open_engine, synthesize_all
+from .tagging import read_build, read_tags, write_m4b_build, write_tags
+from .tts import open_engine, synthesize_all, voice_files
 from .tts.cache import ClipCache, default_cache_dir
+from .lazy import lazy_module
+
+np = lazy_module("numpy")  # see lazy.py: loaded when first used
 
 Progress = Callable[[str, int, int], None]
 """Called as progress(stage, done, total) while a long step runs; stage names the step."""
@@ -63,6 +67,8 @@ class BuildSettings:
     fallback: str | None = None
     """Engine to speak with when the routine's cannot be used here (no network, not
     installed); None: such a build fails."""
+    force: bool = False
+    """Build even an output that is up to date (see `build_key`)."""
 
     def cache(self) -> ClipCache:
         return ClipCache(self.cache_dir or default_cache_dir())
@@ -208,6 +214,37 @@ def cover_for(plan: Plan) -> bytes:
     return make_cover(plan.title, f"{chapters} chapters · {round(plan.duration_ms / 60_000)} min")
 
 
+COVER_ROOM = 256 * 1024
+"""Bytes set aside for a cover still being drawn when the space an MP3 needs is checked (the
+drawn ones take about a hundred kilobytes)."""
+
+
+class _Drawing:
+    """The cover, drawn in a thread while the track encodes: Pillow takes a while to start
+    and to compress the picture, and the build only waits on the encoder then."""
+
+    def __init__(self, cover: bytes | None, plan: Plan):
+        self.cover = cover
+        self.failed: BaseException | None = None
+        self.thread = None
+        if cover is None:
+            self.thread = threading.Thread(target=self._draw, args=(plan,), daemon=True)
+            self.thread.start()
+
+    def _draw(self, plan: Plan) -> None:
+        try:
+            self.cover = cover_for(plan)
+        except BaseException as exc:  # handed to the build, which raises it
+            self.failed = exc
+
+    def result(self) -> bytes:
+        if self.thread is not None:
+            self.thread.join()
+        if self.failed is not None:
+            raise self.failed
+        return self.cover
+
+
 def _calibrated(prepared: Prepared, settings: BuildSettings) -> tuple[Track, int]:
     """The track levelled to the settings' target, and its length in samples."""
     track = Track(prepared.plan, prepared.clips, prepared.sounds, settings.sample_rate,
@@ -227,30 +264,30 @@ def _until_on_target(track: Track, encode: Callable[[], None]) -> None:
 
 def write_mp3(prepared: Prepared, path: Path, settings: BuildSettings = BuildSettings(),
               progress: Progress | None = None, routine_text: str | None = None,
-              cover: bytes | None = None) -> Built:
+              cover: bytes | None = None, key: str | None = None) -> Built:
     """Encode, tag and move the MP3 into place at `path`; on any failure `path` is untouched.
 
-    The MP3 carries `routine_text` (default: the routine as a file, without comment) and
-    the PNG `cover` (default: `cover_for` its plan)."""
+    The MP3 carries `routine_text` (default: the routine as a file, without comment), the
+    PNG `cover` (default: `cover_for` its plan) and the build `key`, if given."""
     path = Path(path)
     routine_text = routine_text or dump_routine(prepared.routine)
     track, total = _calibrated(prepared, settings)
     report = (lambda done: progress("encoding", done, total)) if progress else None
-    cover = cover or cover_for(prepared.plan)
+    drawing = _Drawing(cover, prepared.plan)
     with replacing(path) as temp:
-        ensure_space(temp.parent, _mp3_size(total, settings, len(cover) + len(routine_text)),
-                     path)
+        ensure_space(temp.parent, _mp3_size(total, settings, (len(cover) if cover else COVER_ROOM)
+                                            + len(routine_text)), path)
         _until_on_target(track, lambda: encode_mp3(
             track.blocks(), temp, settings.sample_rate, settings.bitrate, total, report,
             name=path.name, channels=track.channels))
         write_tags(temp, prepared.routine, prepared.plan, f"routinecast {__version__}",
-                   routine_text, cover)
+                   routine_text, drawing.result(), build=key)
     return Built(path, prepared.plan, track.measured, prepared.routine, routine_text)
 
 
 def write_m4b(prepared: Prepared, path: Path, settings: BuildSettings = BuildSettings(),
               progress: Progress | None = None, routine_text: str | None = None,
-              cover: bytes | None = None) -> Built:
+              cover: bytes | None = None, key: str | None = None) -> Built:
     """Like `write_mp3`, as an AAC audiobook whose chapters are the plan's (flat, as players
     list them). An audiobook has no place for the routine: it does not carry `routine_text`."""
     path = Path(path)
@@ -263,11 +300,13 @@ def write_m4b(prepared: Prepared, path: Path, settings: BuildSettings = BuildSet
         tags["artist"] = routine.author
     if routine.description:
         tags["comment"] = routine.description
-    cover = cover or cover_for(plan)
+    cover = cover or cover_for(plan)  # ffmpeg takes it as an input: drawn first
     with replacing(path) as temp:
         _until_on_target(track, lambda: encode_m4b(
             track.blocks(), temp, settings.sample_rate, settings.bitrate, total, chapters,
             tags, cover, report, path.name, track.channels))
+        if key is not None:
+            write_m4b_build(temp, key)
     return Built(path, plan, track.measured, routine, routine_text or dump_routine(routine))
 
 
@@ -282,7 +321,7 @@ _PART = re.compile(r"\d{2,}-[a-z0-9-]*\.mp3")
 
 def write_split(prepared: Prepared, path: Path, settings: BuildSettings = BuildSettings(),
                 progress: Progress | None = None, routine_text: str | None = None,
-                cover: bytes | None = None) -> Built:
+                cover: bytes | None = None, key: str | None = None) -> Built:
     """One MP3 per chapter in `split_folder(path)`, each tagged with its chapter's title,
     track number, the cover and the routine, listed by relative path in the playlist `path`.
     The folder is replaced whole, once complete; a folder holding anything but parts is
@@ -294,7 +333,7 @@ def write_split(prepared: Prepared, path: Path, settings: BuildSettings = BuildS
         raise InputError(f"{folder} holds files routinecast did not write; move them away "
                          "or give another -o")
     routine_text = routine_text or dump_routine(routine)
-    cover = cover or cover_for(plan)
+    drawing = _Drawing(cover, plan)
     track, total = _calibrated(prepared, settings)
     chapters = plan.leaf_chapters()
     names = [f"{number:02d}-{slugify(chapter.title) or 'chapter'}.mp3"
@@ -305,7 +344,7 @@ def write_split(prepared: Prepared, path: Path, settings: BuildSettings = BuildS
                   f"{_one_line(chapter.title)}", f"{folder.name}/{name}"]
     with replacing_folder(folder) as temp_folder:
         ensure_space(temp_folder, _mp3_size(total, settings, len(chapters) * (
-            len(cover) + len(routine_text))), folder)
+            (len(cover) if cover else COVER_ROOM) + len(routine_text))), folder)
 
         def encode_parts() -> None:
             blocks, done = _Cutter(track.blocks()), 0
@@ -317,8 +356,8 @@ def write_split(prepared: Prepared, path: Path, settings: BuildSettings = BuildS
                 encode_mp3(blocks.take(length), temp_folder / name, rate, settings.bitrate,
                            length, report, name, track.channels)
                 write_tags(temp_folder / name, routine, None, f"routinecast {__version__}",
-                           routine_text, cover, title=chapter.title,
-                           track=(number, len(chapters)))
+                           routine_text, drawing.result(), title=chapter.title,
+                           track=(number, len(chapters)), build=key)
                 done += length
             blocks.finish()  # the meter must have heard the whole track
 
@@ -369,34 +408,88 @@ def _fallback_voice(routine: Routine, engine: str) -> Voice:
 
 
 def load_all(paths: Iterable[str | Path], layers: Sequence[Overrides] = (),
-             fallback: str | None = None) -> list[Customised]:
+             fallback: str | None = None, check: bool = True) -> list[Customised]:
     """Load and validate every routine, apply the overrides and check the voice (or the
     `fallback` engine, when the voice's cannot be used here), before anything is built, so
-    that a mistake in any of them writes nothing."""
+    that a mistake in any of them writes nothing. With `check` false the routines are only
+    loaded and customised: `check_loaded` does the rest."""
     loaded = []
     for path in paths:
         customised = customise(load_routine(path), layers)
-        routine = customised.routine
-        cue_sounds(routine, CHECK_RATE)  # a sound file that cannot be used fails here
-        make_plan(routine, lambda text: 0)  # so does a track over the limit even unspoken
-        try:
-            try:
-                open_engine(routine.voice, routine.language)
-            except EngineUnavailable:
-                if not fallback or fallback == routine.voice.engine:
-                    raise
-                open_engine(_fallback_voice(routine, fallback), routine.language)
-        except InputError as exc:
-            # blame the override that chose the voice, if one did, else the routine file
-            for layer in reversed(layers):
-                key = next((key for key in ("voice", "engine") if getattr(layer, key)), None)
-                if key:
-                    name, where, line = layer.blame(key)
-                    raise OverrideError(f"{name} {getattr(layer, key)}: {exc.message}", where,
-                                        line) from None
-            raise RoutineError(exc.message, routine.path) from None
+        if check:
+            check_loaded(customised, layers, fallback)
         loaded.append(customised)
     return loaded
+
+
+def check_loaded(customised: Customised, layers: Sequence[Overrides] = (),
+                 fallback: str | None = None) -> None:
+    """What `load_all` checks beyond the routine file: its sound files, its length and its
+    voice (or the `fallback` engine's)."""
+    routine = customised.routine
+    cue_sounds(routine, CHECK_RATE)  # a sound file that cannot be used fails here
+    make_plan(routine, lambda text: 0)  # so does a track over the limit even unspoken
+    try:
+        try:
+            open_engine(routine.voice, routine.language)
+        except EngineUnavailable:
+            if not fallback or fallback == routine.voice.engine:
+                raise
+            open_engine(_fallback_voice(routine, fallback), routine.language)
+    except InputError as exc:
+        # blame the override that chose the voice, if one did, else the routine file
+        for layer in reversed(layers):
+            key = next((key for key in ("voice", "engine") if getattr(layer, key)), None)
+            if key:
+                name, where, line = layer.blame(key)
+                raise OverrideError(f"{name} {getattr(layer, key)}: {exc.message}", where,
+                                    line) from None
+        raise RoutineError(exc.message, routine.path) from None
+
+
+BUILD_KEY_FORMAT = "1"
+"""Bumped whenever what goes into `build_key` changes."""
+
+
+def build_key(customised: Customised, settings: BuildSettings,
+              cover: bytes | None = None) -> str:
+    """What an output is made from, as a digest, kept in the output (see `read_build`): the
+    routine as built (overrides applied, as a routine file), the routine file itself, the
+    settings, the cover given, the routinecast version, and the size and time of every file
+    that shapes the sound (the voice model or program, cue sound files, music files). An
+    output carrying the key of a build about to be made is up to date."""
+    routine = customised.routine
+    parts = [BUILD_KEY_FORMAT, __version__, resolved_text(customised),
+             repr(replace(settings, cache_dir=None, force=False)),
+             hashlib.sha256(cover).hexdigest() if cover else "-"]
+    try:
+        parts.append(hashlib.sha256(Path(routine.path).read_bytes()).hexdigest())
+    except OSError:
+        parts.append("-")
+    music = playlist(settings.sound.music) if settings.sound.music else ()
+    for path in (*voice_files(routine.voice), *sound_files(routine), *music):
+        try:
+            stat = path.stat()
+            parts.append(f"{path.resolve()}\0{stat.st_size}\0{stat.st_mtime_ns}")
+        except OSError:
+            parts.append(f"{path}\0missing")
+    return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()[:40]
+
+
+def up_to_date(target: Path, key: str, settings: BuildSettings) -> bool:
+    """Whether the output at `target` (a split's playlist: each part it lists, and nothing
+    else in its folder) carries `key`, and so would be built again as it is."""
+    if settings.split:
+        try:
+            lines = target.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError):
+            return False
+        parts = [target.parent / line for line in lines if line and not line.startswith("#")]
+        folder = split_folder(target)
+        # a part left over from another build would be removed by this one: not up to date
+        return (bool(parts) and folder.is_dir() and set(folder.iterdir()) == set(parts)
+                and all(read_build(part) == key for part in parts))
+    return read_build(target) == key
 
 
 def build(paths: Sequence[str | Path], output: str | Path = "output",
@@ -404,22 +497,38 @@ def build(paths: Sequence[str | Path], output: str | Path = "output",
           progress: Progress | None = None,
           on_built: Callable[[Built], None] | None = None,
           on_note: Callable[[str], None] | None = None,
-          cover: bytes | None = None) -> list[Built]:
+          cover: bytes | None = None,
+          on_up_to_date: Callable[[Path], None] | None = None) -> list[Built]:
     """Build each routine file, customised by `layers`, into `output` (a folder, or an `.mp3`
     file name for a single routine); see `output_path`. Notes about profile settings that do
-    not apply go to `on_note`. Each MP3 gets `cover`, or by default a cover of its own."""
-    return build_loaded(load_all(paths, layers, settings.fallback), output, settings,
-                        progress, on_built, on_note, cover)
+    not apply go to `on_note`. Each MP3 gets `cover`, or by default a cover of its own.
+
+    An output that is up to date (see `build_key`) is left as it is, unless
+    `settings.force`: it is given to `on_up_to_date` and is not in the list returned."""
+    loaded = load_all(paths, layers, settings.fallback, check=False)
+    targets = _targets(loaded, output, settings)
+    stale = []
+    for customised, target in zip(loaded, targets):
+        if not settings.force and up_to_date(target, build_key(customised, settings, cover),
+                                             settings):
+            try:  # what builds killed since left beside it goes, as a build would remove it
+                remove_stale(target.parent, f".{target.stem}.", f".part{target.suffix}")
+            except OSError:
+                pass
+            if on_up_to_date:
+                on_up_to_date(target)
+            continue
+        check_loaded(customised, layers, settings.fallback)
+        stale.append(customised)
+    if not stale:
+        return []
+    return build_loaded(stale, output, settings, progress, on_built, on_note, cover)
 
 
-def build_loaded(loaded: Sequence[Customised], output: str | Path = "output",
-                 settings: BuildSettings = BuildSettings(), progress: Progress | None = None,
-                 on_built: Callable[[Built], None] | None = None,
-                 on_note: Callable[[str], None] | None = None,
-                 cover: bytes | None = None) -> list[Built]:
-    """`build`, for routines `load_all` has loaded and checked already."""
-    if settings.sound.music:
-        check_music(playlist(settings.sound.music), settings.sample_rate)
+def _targets(loaded: Sequence[Customised], output: str | Path,
+             settings: BuildSettings) -> list[Path]:
+    """Where each routine is written; refuses an output that does not fit the settings and
+    two routines written to one file."""
     if settings.split and settings.format != "mp3":
         raise InputError("--split makes MP3s; an M4B keeps its chapters in one file")
     suffix = output_suffix(settings)
@@ -437,6 +546,20 @@ def build_loaded(loaded: Sequence[Customised], output: str | Path = "output",
             raise OutputError(f"{customised.routine.path} and {targets[target]} would both be "
                               f"written to {target.name}; rename one of them")
         targets[target] = customised.routine.path
+    return list(targets)
+
+
+def build_loaded(loaded: Sequence[Customised], output: str | Path = "output",
+                 settings: BuildSettings = BuildSettings(), progress: Progress | None = None,
+                 on_built: Callable[[Built], None] | None = None,
+                 on_note: Callable[[str], None] | None = None,
+                 cover: bytes | None = None) -> list[Built]:
+    """`build`, for routines `load_all` has loaded and checked already: builds every one,
+    up to date or not, each output carrying its `build_key`."""
+    if settings.sound.music:
+        check_music(playlist(settings.sound.music), settings.sample_rate)
+    targets = _targets(loaded, output, settings)
+    for customised in loaded:
         for note in customised.notes:
             if on_note:
                 on_note(note)
@@ -444,9 +567,10 @@ def build_loaded(loaded: Sequence[Customised], output: str | Path = "output",
     for customised, target in zip(loaded, targets):
         write = write_split if settings.split else write_m4b if settings.format == "m4b" \
             else write_mp3
+        key = build_key(customised, settings, cover)
         prepared = prepare(customised.routine, settings, progress, on_note)
         result = write(prepared, target, settings, progress,
-                       resolved_text(customised, prepared.routine), cover)
+                       resolved_text(customised, prepared.routine), cover, key)
         if on_built:
             on_built(result)
         built.append(result)

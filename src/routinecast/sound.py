@@ -10,21 +10,25 @@ corrected, only if the meter reads it off the target.
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections import Counter
 from itertools import chain
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Collection, Iterator, Mapping, Sequence
 
-import numpy as np
-
 from .errors import AudioError, InputError, RoutineError
 from .ffmpeg import decode_pcm, decode_stream
-from .loudness import (DUAL_MONO, SILENT, Figures, Peaks, StepMeter, fade_edges, gated,
-                       k_energy, limiter_gain, limiter_near, oversampled_peaks, step_energies)
+from .loudness import (DUAL_MONO, INTERPOLATION_REACH, SILENT, Figures, Peaks, StepMeter,
+                       fade_edges, gated, interpolation_gain, k_energy, limiter_gain,
+                       limiter_near, running_max, step_energies, true_peaks_at)
 from .models import SOUND_NAMES, Plan, Routine
 from .render import render, sample_index
 from .tones import tone
+from .lazy import lazy_module
+
+np = lazy_module("numpy")  # see lazy.py: loaded when first used
 
 FADE_MS = 5
 """Fade at both edges of every clip and cue sound, so that no join clicks."""
@@ -51,6 +55,8 @@ MAX_CORRECTIONS = 1
 """Encodes redone at most; one correction by what the meter read lands on the target."""
 MIX_BLOCK = 1 << 16
 """Frames the music mix is limited in at a time."""
+MAX_KEPT_BYTES = 1 << 30
+"""Decoded music kept on disk for the length of a build, at most (about 100 minutes)."""
 MIN_MUSIC_DUCK_DB = 10.0
 """The music stays at least this far under the speech while speech plays."""
 MAX_SOUND_MS = 3_000
@@ -132,6 +138,13 @@ def cue_sounds(routine: Routine, rate: int) -> dict[str, np.ndarray]:
             raise RoutineError(f"{where} is silent", routine.path)
         sounds[name] = samples
     return sounds
+
+
+def sound_files(routine: Routine) -> list[Path]:
+    """The sound files the routine's cue sounds are made from (the built-in tones are not
+    files): what a rebuild must look at to see whether they changed."""
+    chosen = (getattr(routine.defaults.sounds, name) for name in SOUND_NAMES)
+    return [Path(choice) for choice in chosen if choice not in ("on", "off")]
 
 
 def sound_lengths(sounds: Mapping[str, np.ndarray], rate: int) -> dict[str, int]:
@@ -453,10 +466,80 @@ def duck_gains(intervals: np.ndarray | Sequence[tuple[int, int]], start: int, co
     for begin, end in spans[low:]:
         if begin - ramp >= start + count:
             break
-        distance = np.maximum(np.maximum(begin - t, t - end), 0) / ramp
+        # further than a ramp from the cue the gain it asks for is 1: only nearer is worked out
+        near = slice(max(begin - ramp - start, 0), max(min(end + ramp + 1 - start, count), 0))
+        around = t[near]
+        distance = np.maximum(np.maximum(begin - around, around - end), 0) / ramp
         shape = 0.5 - 0.5 * np.cos(np.pi * np.minimum(distance, 1.0))
-        np.minimum(gains, floor + (1 - floor) * shape, out=gains)
+        np.minimum(gains[near], floor + (1 - floor) * shape, out=gains[near])
     return gains
+
+
+class MusicFiles:
+    """The music files, each decoded once (at the track's rate, into a temporary folder) and
+    its loudness measured on the way: the bed is played twice, measured and then mixed, and
+    loops, and ffmpeg would otherwise decode every file again each time round (and start
+    again for each). Past `MAX_KEPT_BYTES` of decoded music, files are decoded each time."""
+
+    def __init__(self, rate: int):
+        self.rate = rate
+        self.lufs: dict[Path, float] = {}
+        self.kept: dict[Path, Path] = {}
+        self.size = 0
+        self._folder: tempfile.TemporaryDirectory | None = None
+
+    def loudness(self, path: Path) -> float:
+        """Integrated loudness of the file, as decoded."""
+        self._load(path)
+        return self.lufs[path]
+
+    def blocks(self, path: Path) -> Iterator[np.ndarray]:
+        """The file as int16 stereo blocks at the track's rate."""
+        kept = self._load(path)
+        if kept is None:
+            yield from self._decode(path)
+            return
+        with open(kept, "rb") as decoded:
+            while data := decoded.read(MIX_BLOCK * 4):
+                yield np.frombuffer(data, dtype="<i2").reshape(-1, 2)
+
+    def close(self) -> None:
+        """Remove the decoded files (also done when this is garbage-collected)."""
+        if self._folder is not None:
+            self._folder.cleanup()
+            self._folder, self.kept = None, {}
+
+    def _load(self, path: Path) -> Path | None:
+        if path in self.lufs:
+            return self.kept.get(path)
+        meter = StepMeter(self.rate, 2)
+        kept = None
+        if self.size < MAX_KEPT_BYTES:
+            if self._folder is None:
+                self._folder = tempfile.TemporaryDirectory(prefix="routinecast-music-")
+            kept = Path(self._folder.name) / f"{len(self.kept)}.pcm"
+        with open(kept, "wb") if kept else _nowhere() as out:
+            for block in self._decode(path):
+                meter.add(block)
+                if kept:
+                    out.write(block.tobytes())
+                    self.size += block.nbytes
+        self.lufs[path] = meter.integrated()
+        if self.lufs[path] <= SILENT:
+            raise InputError(f"--music {path}: the file is silent")
+        if kept:
+            self.kept[path] = kept
+        return kept
+
+    def _decode(self, path: Path) -> Iterator[np.ndarray]:
+        try:
+            yield from decode_stream(path, self.rate, 2)
+        except AudioError as exc:
+            raise InputError(f"--music {path}: not audio ffmpeg can read ({exc})") from None
+
+
+def _nowhere():
+    return open(os.devnull, "wb")
 
 
 class MusicBed:
@@ -464,29 +547,19 @@ class MusicBed:
     same loudness, faded in and out, ducked under speech and cue sounds."""
 
     def __init__(self, files: Sequence[Path], plan: Plan, rate: int, level_lufs: float,
-                 duck_db: float, ceiling_db: float = 0.0):
+                 duck_db: float, ceiling_db: float = 0.0, decoded: MusicFiles | None = None):
         self.files, self.rate, self.duck_db = tuple(files), rate, duck_db
         self.ceiling_db = ceiling_db
         self.level_lufs = level_lufs
         self.total = sample_index(plan.duration_ms, rate)
         self.intervals = duck_intervals(plan, rate)
-        self.file_lufs: dict[Path, float] = {}
+        self.decoded = decoded or MusicFiles(rate)
 
     def _loudness(self, path: Path) -> float:
-        if path not in self.file_lufs:
-            meter = StepMeter(self.rate, 2)
-            for block in self._decode(path):
-                meter.add(block)
-            self.file_lufs[path] = meter.integrated()
-            if self.file_lufs[path] <= SILENT:
-                raise InputError(f"--music {path}: the file is silent")
-        return self.file_lufs[path]
+        return self.decoded.loudness(path)
 
     def _decode(self, path: Path) -> Iterator[np.ndarray]:
-        try:
-            yield from decode_stream(path, self.rate, 2)
-        except AudioError as exc:
-            raise InputError(f"--music {path}: not audio ffmpeg can read ({exc})") from None
+        return self.decoded.blocks(path)
 
     def _looped(self) -> Iterator[np.ndarray]:
         """The playlist, round and round, each file levelled, faded at its ends, and
@@ -539,8 +612,10 @@ class MusicBed:
             t = np.arange(position, position + len(music))
             envelope = duck_gains(self.intervals, position, len(music), self.rate,
                                   self.duck_db)
-            envelope *= np.clip(t / max(fade_in, 1), 0.0, 1.0)
-            envelope *= np.clip((self.total - t) / max(fade_out, 1), 0.0, 1.0)
+            if position < fade_in:  # elsewhere the fades are 1: nothing to multiply by
+                envelope *= np.clip(t / max(fade_in, 1), 0.0, 1.0)
+            if position + len(music) > self.total - fade_out:
+                envelope *= np.clip((self.total - t) / max(fade_out, 1), 0.0, 1.0)
             yield music * envelope[:, None]
             position += len(music)
 
@@ -630,6 +705,7 @@ def _limited(blocks: Iterator[np.ndarray], rate: int, ceiling_db: float) -> Iter
     with its neighbours' edges; the output runs one block behind the input."""
     ceiling = 10 ** (ceiling_db / 20)
     context = 2 * max(1, rate // 200) + 64
+    reach_gain = interpolation_gain() * (1 + 1e-9)  # and a hair for rounding
     before = current = None
     for following in chain(blocks, [None]):
         if current is not None:
@@ -639,11 +715,16 @@ def _limited(blocks: Iterator[np.ndarray], rate: int, ceiling_db: float) -> Iter
             out = current
             # a true peak is well under 1.5 times the sample peak: quiet blocks pass as they are
             if np.abs(window).max(initial=0.0) * 1.5 > ceiling:
-                peaks = np.max([oversampled_peaks(window[:, c]) for c in range(window.shape[1])],
-                               axis=0)
-                every = Peaks(len(window), np.arange(len(window), dtype=np.int32),
-                              peaks.astype(np.float32))
-                gain = limiter_gain(every, 1.0, rate, ceiling_db)
+                # only samples whose neighbourhood is loud enough can have a true peak over
+                # the ceiling: the true peaks are worked out there alone (the limiter needs
+                # no others), which leaves the gain exactly as if all had been
+                loudest = running_max(np.abs(window).max(axis=1), 2 * INTERPOLATION_REACH + 1)
+                suspects = np.flatnonzero(loudest * reach_gain > ceiling)
+                gain = None
+                if len(suspects):
+                    every = Peaks(len(window), suspects.astype(np.int32),
+                                  true_peaks_at(window, suspects).astype(np.float32))
+                    gain = limiter_gain(every, 1.0, rate, ceiling_db)
                 if gain is not None:
                     out = current * gain[len(tail): len(tail) + len(current), None]
             yield out
@@ -691,13 +772,19 @@ class Track:
         self._music_reference = 0.0
         self._peak_db = SILENT
         self._effect: Effect | None = None
+        self._music: MusicFiles | None = None
 
     def _bed(self, levels: Levels) -> MusicBed | None:
         if not self.music_files:
             return None
         return MusicBed(self.music_files, self.plan, self.rate,
                         levels.speech_lufs + self.settings.music_level_lu, self.settings.duck_db,
-                        self.ceiling)
+                        self.ceiling, self._decoded())
+
+    def _decoded(self) -> MusicFiles:
+        if self._music is None:
+            self._music = MusicFiles(self.rate)
+        return self._music
 
     def _loudness(self, speech_lufs: float) -> float:
         """Loudness as BS.1770 reads this file with the speech levelled to `speech_lufs`,
@@ -715,7 +802,7 @@ class Track:
                 self._music_steps = MusicBed(
                     self.music_files, self.plan, self.rate,
                     effect.speech_lufs + self.settings.music_level_lu, self.settings.duck_db,
-                    self.ceiling).steps(self.channels)
+                    self.ceiling, self._decoded()).steps(self.channels)
             scale = 10 ** ((effect.speech_lufs - self._music_reference) / 10)
             count = min(len(steps), len(self._music_steps))
             steps[:count] += self._music_steps[:count] * scale

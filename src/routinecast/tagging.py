@@ -1,5 +1,6 @@
 """The only module that uses mutagen: ID3v2.3 text tags, the chapter table of contents, the
-cover (APIC) and the routine the MP3 was built from (a GEOB frame).
+cover (APIC), the routine the MP3 was built from (a GEOB frame) and its build key (a TXXX
+frame; in an M4B, a freeform atom), by which an unchanged rebuild is skipped.
 
 Chapters are CHAP frames (the plan's leaf chapters, contiguous from 0 to the end) under one
 top-level, ordered CTOC; a section is a child CTOC holding its chapters. mutagen orders
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mutagen import MutagenError
-from mutagen.id3 import (APIC, CHAP, COMM, CTOC, GEOB, ID3, TALB, TIT2, TPE1, TRCK, TSSE,
+from mutagen.id3 import (APIC, CHAP, COMM, CTOC, GEOB, ID3, TALB, TIT2, TPE1, TRCK, TSSE, TXXX,
                          CTOCFlags, ID3NoHeaderError, PictureType)
 from mutagen.id3._tags import save_frame
 
@@ -27,6 +28,10 @@ TOP_TOC = "toc"
 ROUTINE_FRAME = "routinecast routine"
 """Description of the GEOB frame holding the routine file, which tells it from others."""
 ROUTINE_MIME = "application/yaml"
+BUILD_FRAME = "routinecast build"
+"""Description of the TXXX frame holding the build key (see `builder.build_key`)."""
+BUILD_ATOM = "----:org.routinecast:build"
+"""The M4B's freeform atom holding the build key."""
 NO_OFFSET = 0xFFFFFFFF
 
 
@@ -62,9 +67,10 @@ class TagInfo:
 
 def write_tags(path: Path, routine: Routine, plan: Plan | None, software: str,
                routine_text: str | None = None, cover: bytes | None = None,
-               title: str | None = None, track: tuple[int, int] | None = None) -> None:
+               title: str | None = None, track: tuple[int, int] | None = None,
+               build: str | None = None) -> None:
     """Replace the ID3 tag of `path` with the routine's text tags, the plan's chapters (if
-    a plan is given), the routine file `routine_text` and the PNG `cover`.
+    a plan is given), the routine file `routine_text`, the PNG `cover` and the `build` key.
 
     `title` and `track` (number, of how many) are for one part of a split routine: the
     routine's title then becomes the album.
@@ -88,6 +94,8 @@ def write_tags(path: Path, routine: Routine, plan: Plan | None, software: str,
     if routine_text is not None:
         tags.add(GEOB(encoding=1, mime=ROUTINE_MIME, filename=f"{Path(routine.path).stem}.yaml",
                       desc=ROUTINE_FRAME, data=routine_text.encode("utf-8")))
+    if build is not None:
+        tags.add(TXXX(encoding=1, desc=BUILD_FRAME, text=[build]))
     if plan is not None:
         tags.chapter_frames = _chapter_frames(plan)
     tags.update_to_v23()
@@ -159,3 +167,35 @@ def read_tags(path: Path) -> TagInfo:
         raise TaggingError(f"{path}: the routine it carries is not UTF-8 text") from None
     return TagInfo(tags.version, str(tags["TIT2"].text[0]) if "TIT2" in tags else None,
                    chapters, toc, covers[0] if covers else None, routine_text)
+
+
+def read_build(path: Path) -> str | None:
+    """The build key an MP3 or M4B routinecast wrote carries; None for a file that is
+    missing, unreadable or carries none."""
+    try:
+        if Path(path).suffix.lower() == ".m4b":
+            from mutagen.mp4 import MP4
+
+            values = (MP4(str(path)).tags or {}).get(BUILD_ATOM)
+            return bytes(values[0]).decode("ascii") if values else None
+        frames = ID3(str(path)).getall(f"TXXX:{BUILD_FRAME}")
+        return str(frames[0].text[0]) if frames else None
+    except (MutagenError, OSError, UnicodeDecodeError, ValueError):
+        return None
+
+
+def write_m4b_build(path: Path, build: str) -> None:
+    """Add the `build` key to the M4B at `path` (ffmpeg writes its other tags)."""
+    from mutagen.mp4 import MP4, MP4FreeForm
+
+    try:
+        book = MP4(str(path))
+        if book.tags is None:
+            book.add_tags()
+        book.tags[BUILD_ATOM] = [MP4FreeForm(build.encode("ascii"))]
+        book.save()
+    except (MutagenError, OSError) as exc:
+        cause = exc if isinstance(exc, OSError) else exc.__cause__ or exc.__context__
+        if isinstance(cause, OSError) and cause.errno in DISK_FULL:
+            raise cannot_write(path.parent, cause) from None
+        raise TaggingError(f"cannot write tags to {path}: {exc}") from None

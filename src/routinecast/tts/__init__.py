@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Protocol
-
-import numpy as np
 
 from ..errors import InputError, LanguageError
 from ..ffmpeg import resample
 from ..models import Voice
 from .cache import ClipCache
+from ..lazy import lazy_module
+
+np = lazy_module("numpy")  # see lazy.py: loaded when first used
 
 if TYPE_CHECKING:
     from ..loudness import Figures
@@ -61,6 +63,25 @@ def open_engine(voice: Voice, language: str) -> Engine:
         hint = (f"; {', '.join(others)} can speak it (--engine {others[0]})" if others
                 else "; no engine here can speak it")
         raise LanguageError(exc.message + hint) from None
+
+
+def voice_files(voice: Voice) -> list[Path]:
+    """The files that make `voice` sound as it does (a piper model and its settings, the
+    espeak-ng program), without opening the engine: what a rebuild must look at to see
+    whether the voice changed. Google's voice is online: no file."""
+    if voice.engine == "piper":
+        from .piper import BUNDLED_ALIASES, _bundled_files
+
+        if voice.name is None or voice.name in BUNDLED_ALIASES:
+            return list(_bundled_files())
+        model = Path(voice.name).expanduser()
+        return [model, Path(f"{model}.json")]
+    if voice.engine == "espeak":
+        from .espeak import executable
+
+        found = executable()
+        return [Path(found)] if found else []
+    return []
 
 
 def language_family(tag: str) -> str:
@@ -129,8 +150,8 @@ def synthesize_all(texts: Iterable[str], engine: Engine, cache: ClipCache, sampl
     """Each distinct text as int16 samples at `sample_rate`, from the cache or the engine.
 
     `progress(done, total)` is called after each text that had to be synthesised. Given a
-    `figures` dict, each text's loudness figures are put in it: kept in the cache beside the
-    clip, measured once when it is made (or when the cache has none of them).
+    `figures` dict, each text's loudness figures are put in it: kept in the cache with the
+    clip, measured once when it is made (or when its entry has none).
     """
     from ..sound import clip_figures
 
@@ -145,21 +166,23 @@ def synthesize_all(texts: Iterable[str], engine: Engine, cache: ClipCache, sampl
         if entry is None:
             missing.append((text, key))
             continue
-        clips[text], digest = entry
+        clips[text], kept = entry
         if figures is not None:
-            figures[text] = cache.clip_figures(key, digest, clips[text], measure)
+            if kept is None:  # an entry from before figures were kept: the samples stay
+                kept = measure(clips[text])
+                cache.put(key, clips[text], sample_rate, kept)
+            figures[text] = kept
 
-    def synthesize(text: str) -> tuple[np.ndarray, Figures | None]:
+    def synthesize(text: str) -> tuple[np.ndarray, Figures]:
         clip = trim_silence(resample(engine.synthesize(text), engine.sample_rate, sample_rate),
                             sample_rate)
         # measured in the worker too: with engines that run in parallel, so does this
-        return clip, (measure(clip) if figures is not None else None)
+        return clip, measure(clip)
 
-    def keep(text: str, key: str, made: tuple[np.ndarray, Figures | None], done: int) -> None:
+    def keep(text: str, key: str, made: tuple[np.ndarray, Figures], done: int) -> None:
         clip, measured = made
-        digest = cache.put(key, clip, sample_rate)  # kept even if a later text fails
-        if measured is not None:
-            cache.put_figures(key, digest, measured)
+        cache.put(key, clip, sample_rate, measured)  # kept even if a later text fails
+        if figures is not None:
             figures[text] = measured
         clips[text] = clip
         if progress:

@@ -5,10 +5,12 @@ and samples, then the samples (16-bit mono, little-endian). Entries are written 
 builds running at once share the cache safely; one that is truncated, bit-flipped or of
 another format is treated as missing, synthesised again and replaced.
 
-Beside each clip, `KEY.fig` keeps the clip's loudness figures (`loudness.Figures`), measured
-once when it was made, with the checksum of the clip they belong to: a warm build levels
-every clip without measuring it again. Cue sounds' figures are kept under `sounds/`, by a
-checksum of their samples and rate.
+An entry also keeps the clip's loudness figures (`loudness.Figures`), measured once when it
+was made, after the samples and with a checksum of their own: a warm build levels every clip
+without measuring it again. An entry without them (written before figures were kept) is
+still good: its figures are measured and the entry is written again with them, the samples
+as they were. Cue sounds' figures are kept in entries without samples, under a checksum of
+the sound and its rate.
 """
 
 from __future__ import annotations
@@ -35,10 +37,11 @@ _MAGIC = b"routinecast clip\n"
 _HEADER = struct.Struct("<I32s")
 """After the magic line: the sample rate, and the SHA-256 digest of the key and the sample
 bytes (so that an entry copied under another key is not taken for that key's)."""
-_FIGURES_MAGIC = b"routinecast figures\n"
-_FIGURES_HEADER = struct.Struct("<32s32s")
-"""After the magic line: the digest of the clip the figures belong to, and the SHA-256 of
-that digest and the figures' bytes."""
+_MAGIC_FIGURES = b"routinecast clip and figures\n"
+_HEADER_FIGURES = struct.Struct("<I32sQ32s")
+"""After that magic line: the sample rate, the digest of the key and the sample bytes, how
+many bytes of samples follow, and the SHA-256 of the digest and the figures' bytes, which
+follow the samples (figures that do not match are measured again; the clip stays good)."""
 
 
 def default_cache_dir() -> Path:
@@ -61,17 +64,17 @@ class ClipCache:
         return hashlib.sha256(identity.encode("utf-8")).hexdigest()
 
     def _path(self, key: str) -> Path:
-        folder, _, name = key.rpartition("/")
-        return self.directory / folder / name[:2] / f"{name}.clip"
+        return self.directory / key[:2] / f"{key}.clip"
 
     def get(self, key: str, sample_rate: int) -> np.ndarray | None:
         """The clip stored under `key`, or None if there is none or it is damaged."""
         entry = self.entry(key, sample_rate)
         return entry[0] if entry else None
 
-    def entry(self, key: str, sample_rate: int) -> tuple[np.ndarray, bytes] | None:
-        """The clip stored under `key` and its digest (what its figures are filed by), or
-        None if there is none or it is damaged."""
+    def entry(self, key: str, sample_rate: int) -> tuple[np.ndarray, Figures | None] | None:
+        """The clip stored under `key` and its loudness figures (None if the entry has none,
+        as entries written before figures were kept, or if they are damaged); None if there
+        is no clip or it is damaged."""
         import numpy as np
 
         path = self._path(key)
@@ -81,67 +84,58 @@ class ClipCache:
             data = path.read_bytes()
         except OSError:
             return None
-        start = len(_MAGIC) + _HEADER.size
-        if not data.startswith(_MAGIC) or len(data) <= start or (len(data) - start) % 2:
+        figures = None
+        if data.startswith(_MAGIC):  # samples only
+            start = len(_MAGIC) + _HEADER.size
+            if len(data) <= start or (len(data) - start) % 2:
+                return None
+            rate, digest = _HEADER.unpack_from(data, len(_MAGIC))
+            samples = data[start:]
+        elif data.startswith(_MAGIC_FIGURES):
+            start = len(_MAGIC_FIGURES) + _HEADER_FIGURES.size
+            if len(data) < start:
+                return None
+            rate, digest, length, check = _HEADER_FIGURES.unpack_from(data, len(_MAGIC_FIGURES))
+            if length % 2 or len(data) < start + length:
+                return None
+            samples, kept = data[start: start + length], data[start + length:]
+            if hashlib.sha256(digest + kept).digest() == check:
+                from ..loudness import Figures
+
+                figures = Figures.from_bytes(kept)
+        else:
             return None
-        rate, digest = _HEADER.unpack_from(data, len(_MAGIC))
-        samples = data[start:]
         if rate != sample_rate or _digest(key, samples) != digest:
             return None
-        return np.frombuffer(samples, dtype="<i2").copy(), digest
+        return np.frombuffer(samples, dtype="<i2").copy(), figures
 
-    def put(self, key: str, samples: np.ndarray, sample_rate: int) -> bytes:
-        """Store `samples` under `key`, replacing any entry there; returns its digest."""
+    def put(self, key: str, samples: np.ndarray, sample_rate: int,
+            figures: Figures | None = None) -> None:
+        """Store `samples` under `key`, with their loudness `figures` if given, replacing any
+        entry there."""
         data = samples.astype("<i2").tobytes()
         digest = _digest(key, data)
-        self._write(self._path(key), _MAGIC + _HEADER.pack(sample_rate, digest) + data)
-        return digest
-
-    def figures(self, key: str, digest: bytes) -> Figures | None:
-        """The figures kept for the clip under `key` whose digest is `digest`, or None if
-        there are none, they are damaged, or they are of another clip or format."""
-        from ..loudness import Figures
-
-        path = self._path(key).with_suffix(".fig")
-        try:
-            if not path.is_file():
-                return None
-            data = path.read_bytes()
-        except OSError:
-            return None
-        start = len(_FIGURES_MAGIC) + _FIGURES_HEADER.size
-        if not data.startswith(_FIGURES_MAGIC) or len(data) < start:
-            return None
-        owner, check = _FIGURES_HEADER.unpack_from(data, len(_FIGURES_MAGIC))
-        body = data[start:]
-        if owner != digest or hashlib.sha256(owner + body).digest() != check:
-            return None
-        return Figures.from_bytes(body)
-
-    def put_figures(self, key: str, digest: bytes, figures: Figures) -> None:
-        """Keep `figures` for the clip under `key` whose digest is `digest`."""
-        body = figures.to_bytes()
-        self._write(self._path(key).with_suffix(".fig"), _FIGURES_MAGIC + _FIGURES_HEADER.pack(
-            digest, hashlib.sha256(digest + body).digest()) + body)
-
-    def clip_figures(self, key: str, digest: bytes, samples: np.ndarray,
-                     measure: Callable[[np.ndarray], Figures]) -> Figures:
-        """The kept figures of a clip, or `measure(samples)`, kept for the next build."""
-        figures = self.figures(key, digest)
         if figures is None:
-            figures = measure(samples)
-            self.put_figures(key, digest, figures)
-        return figures
+            self._write(self._path(key), _MAGIC + _HEADER.pack(sample_rate, digest) + data)
+            return
+        kept = figures.to_bytes()
+        self._write(self._path(key), _MAGIC_FIGURES + _HEADER_FIGURES.pack(
+            sample_rate, digest, len(data), hashlib.sha256(digest + kept).digest()) + data + kept)
 
     def sound_figures(self, samples: np.ndarray, sample_rate: int,
                       measure: Callable[[np.ndarray], Figures]) -> Figures:
-        """The figures of a cue sound (a tone, a decoded file) at `sample_rate`, kept by a
-        checksum of its samples: measured once per sound and rate."""
-        data = samples.tobytes()
-        digest = hashlib.sha256(f"{CLIP_FORMAT}\0{samples.dtype.str}\0{sample_rate}\0"
-                                .encode("ascii") + data).digest()
-        key = "sounds/" + digest.hex()
-        return self.clip_figures(key, digest, samples, measure)
+        """The figures of a cue sound (a tone, a decoded file) at `sample_rate`, kept in an
+        entry without samples under a checksum of its own: measured once per sound and rate."""
+        import numpy as np
+
+        key = hashlib.sha256(f"{CLIP_FORMAT}\0sound\0{samples.dtype.str}\0{sample_rate}\0"
+                             .encode("ascii") + samples.tobytes()).hexdigest()
+        entry = self.entry(key, sample_rate)
+        if entry is not None and entry[1] is not None:
+            return entry[1]
+        figures = measure(samples)
+        self.put(key, np.zeros(0, dtype=np.int16), sample_rate, figures)
+        return figures
 
     def _write(self, path: Path, data: bytes) -> None:
         try:

