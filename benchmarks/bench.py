@@ -39,41 +39,51 @@ ONE_ROUTINE = "low-back-stretches.yaml"
 
 
 def run_build(routine: Path, out: Path, cache: Path,
-              *extra: str) -> tuple[float, float, float]:
-    """(wall seconds, audio seconds, peak RSS MB) of one build of `routine` into the file
-    `out` in a fresh process; the output is removed first, so that it is built."""
+              *extra: str) -> tuple[float, float, float, float]:
+    """(wall seconds, audio seconds, peak RSS MB, CPU seconds) of one build of `routine`
+    into the file `out` in a fresh process; the output is removed first, so that it is
+    built."""
     out.unlink(missing_ok=True)
-    wall, rss = timed([*CLI, str(routine), "-o", str(out), "--cache-dir", str(cache), *extra])
-    return wall, MP3(out).info.length, rss
+    wall, rss, cpu = timed([*CLI, str(routine), "-o", str(out), "--cache-dir", str(cache),
+                            *extra])
+    return wall, MP3(out).info.length, rss, cpu
 
 
-def timed(command: list[str]) -> tuple[float, float]:
-    """(wall seconds, peak RSS MB) of a command, which must succeed."""
+def timed(command: list[str]) -> tuple[float, float, float]:
+    """(wall seconds, peak RSS MB, CPU seconds of it and its children) of a command, which
+    must succeed. CPU time says what a build costs even when other work slows the wall
+    clock down."""
     start = time.perf_counter()
     process = subprocess.Popen(command)
     _, status, usage = os.wait4(process.pid, 0)
     wall = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
         sys.exit(f"failed: {' '.join(command)}")
-    return wall, usage.ru_maxrss / 1024
+    return wall, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
 
 
 def verdict(met: bool) -> str:
     return "met" if met else "MISSED"
 
 
-def report(label: str, rows: list[tuple[str, float, float, float]],
+def report(label: str, rows: list[tuple[str, float, float, float, float]],
            target: float | None) -> float:
     """Prints the rows and their total; returns the total's real time multiple."""
     print(f"\n{label}")
-    print(f"  {'routine':<45} {'wall s':>8} {'audio s':>9} {'x real':>8} {'peak MB':>8}")
-    for name, wall, audio, rss in rows:
-        print(f"  {name:<45} {wall:8.2f} {audio:9.1f} {audio / wall:8.1f} {rss:8.1f}")
+    print(f"  {'routine':<45} {'wall s':>8} {'audio s':>9} {'x real':>8} {'peak MB':>8} "
+          f"{'CPU s':>7}")
+    for name, wall, audio, rss, cpu in rows:
+        print(f"  {name:<45} {wall:8.2f} {audio:9.1f} {audio / wall:8.1f} {rss:8.1f} "
+              f"{cpu:7.2f}")
     wall = sum(r[1] for r in rows)
     audio = sum(r[2] for r in rows)
     note = f"  (target >= {target}x: {verdict(audio / wall >= target)})" if target else ""
     print(f"  {'total':<45} {wall:8.2f} {audio:9.1f} {audio / wall:8.1f} "
-          f"{max(r[3] for r in rows):8.1f}{note}")
+          f"{max(r[3] for r in rows):8.1f} {sum(r[4] for r in rows):7.2f}{note}")
+    load = os.getloadavg()[0]
+    if load > 2.5:
+        print(f"  (load average {load:.1f} on {os.cpu_count()} cores: other work is running, "
+              "and wall times are longer than the build's own)")
     return audio / wall
 
 
@@ -109,10 +119,14 @@ def against_bare_encode(routine: Path, out: Path, cache: Path, temp: Path) -> No
             "-f", "s16le", "-ar", "44100", "-ac", "1", "-i", str(pcm), "-map_metadata", "-1",
             "-c:a", "libmp3lame", "-b:a", "96k", "-compression_level", str(LAME_QUALITY),
             "-id3v2_version", "0", "-write_xing", "1", "-f", "mp3", str(temp / "bare.mp3")]
-    builds, encodes = [], []
+    builds, encodes, build_cpu, encode_cpu = [], [], [], []
     for _ in range(PAIRS):
-        builds.append(run_build(routine, out, cache)[0])
-        encodes.append(timed(bare)[0])
+        build = run_build(routine, out, cache)
+        encode = timed(bare)
+        builds.append(build[0])
+        build_cpu.append(build[3])
+        encodes.append(encode[0])
+        encode_cpu.append(encode[2])
     ratios = [b / e for b, e in zip(builds, encodes)]
     ratio = statistics.median(ratios)
     print(f"\none routine warm against a bare encode of its PCM ({routine.name}, "
@@ -121,6 +135,8 @@ def against_bare_encode(routine: Path, out: Path, cache: Path, temp: Path) -> No
           f"{statistics.median(encodes):.2f} s, ratio {ratio:.2f} (pairs: "
           f"{', '.join(f'{r:.2f}' for r in ratios)}) (target <= {ENCODE_RATIO_TARGET}: "
           f"{verdict(ratio <= ENCODE_RATIO_TARGET)})")
+    print(f"  CPU time: build {statistics.median(build_cpu):.2f} s (Python and ffmpeg), bare "
+          f"encode {statistics.median(encode_cpu):.2f} s")
 
 
 def unchanged_rebuild(routine: Path, out: Path, cache: Path) -> None:

@@ -212,14 +212,21 @@ class _Clip:
         lost = float(np.dot(part * part, 1.0 - envelope * envelope))
         total = self.figures.square_sum
         kept = 1.0 - lost / total if total else 1.0
-        return self._peak_db(gain, near), kept
+        return self._peak_db(gain, near, ceiling_db), kept
 
-    def _peak_db(self, gain: float, near: tuple[np.ndarray, np.ndarray]) -> float:
+    def _peak_db(self, gain: float, near: tuple[np.ndarray, np.ndarray],
+                 ceiling_db: float) -> float:
+        """The highest true peak once limited: the peaks the limiter acted on as it left
+        them, the others as they were (those near a limited one, which the limiter also
+        turned down a little, are counted at most at their own height: never more than the
+        ceiling, so what is reported is at most that much high)."""
         indices, envelope = near
-        at = self.peaks.at.astype(np.int64)
-        where = np.minimum(np.searchsorted(indices, at), len(indices) - 1)
-        applied = np.where(indices[where] == at, envelope[where], 1.0)
-        peak = float((self.peaks.value * gain * applied).max(initial=0.0))
+        values = self.peaks.value.astype(np.float64) * gain
+        over = values > 10 ** (ceiling_db / 20)
+        under = float(values[~over].max(initial=0.0))
+        at = self.peaks.at[over].astype(np.int64)
+        limited = float((values[over] * envelope[np.searchsorted(indices, at)]).max(initial=0.0))
+        peak = max(under, limited)
         return 20 * np.log10(peak) if peak > 0 else SILENT
 
     def at(self, lufs: float, ceiling_db: float) -> np.ndarray:
@@ -773,6 +780,7 @@ class Track:
         self._peak_db = SILENT
         self._effect: Effect | None = None
         self._music: MusicFiles | None = None
+        self._last: tuple[float, float] | None = None
 
     def _bed(self, levels: Levels) -> MusicBed | None:
         if not self.music_files:
@@ -790,6 +798,8 @@ class Track:
         """Loudness as BS.1770 reads this file with the speech levelled to `speech_lufs`,
         from the K-weighted energy of every 100 ms: the voice's from its clips' figures, the
         music's from one pass over the bed, added (the two are unrelated)."""
+        if self._last is not None and self._last[0] == speech_lufs:
+            return self._last[1]  # the level the calibration ended on: not worked out again
         if self._booking is None:
             self._booking = _Booking(self.plan, self.levels, self.rate)
         effect = self._effect = self.levels.effect(speech_lufs)
@@ -806,24 +816,27 @@ class Track:
             scale = 10 ** ((effect.speech_lufs - self._music_reference) / 10)
             count = min(len(steps), len(self._music_steps))
             steps[:count] += self._music_steps[:count] * scale
-        return gated(steps, self.rate // 10, sample_index(self.plan.duration_ms, self.rate))
+        level = gated(steps, self.rate // 10, sample_index(self.plan.duration_ms, self.rate))
+        self._last = (speech_lufs, level)
+        return level
 
     def calibrate(self, bitrate_kbps: int) -> None:
         """Move speech and music together onto the loudness target, allowing for what MP3
         encoding takes off the level (`ENCODER_DB`). A target the limiter cannot reach
         without crushing the speech is an error."""
-        # the limiter makes loudness grow slower than gain: step by the slope seen so far
+        # the mix is made louder by what the encoder will take off; the limiter makes
+        # loudness grow slower than gain: step by the slope seen so far
+        self.encoder_db = ENCODER_DB
+        wanted = self.target - self.encoder_db
         slope, last = 1.0, None
         for _ in range(CALIBRATION_ROUNDS):
             level = self._loudness(self.speech_lufs)
-            if level <= SILENT or abs(self.target - level) < 0.05:
+            if level <= SILENT or abs(wanted - level) < 0.05:
                 break
             if last is not None and self.speech_lufs != last[0]:
                 slope = min(1.0, max(0.2, (level - last[1]) / (self.speech_lufs - last[0])))
             last = (self.speech_lufs, level)
-            self.speech_lufs += (self.target - level) / slope
-        self.encoder_db = ENCODER_DB
-        self.speech_lufs -= self.encoder_db
+            self.speech_lufs += (wanted - level) / slope
         self._settle()
 
     def _settle(self) -> None:
