@@ -76,7 +76,7 @@ def test_a_csv_manifest_reads_as_the_yaml_one(fixtures):
 
 def test_globs_are_relative_to_the_manifest(fixtures):
     path = write(fixtures, "routines: ['*.yaml']\nlisteners: [{name: ana}]\n", "globs.yaml")
-    # the manifests themselves are not routines, but a glob finds them: the list is exact
+    # a glob matches files beside the manifest, in order
     found = [p.name for p in read_manifest(path).listeners[0].routines]
     assert "neck.yaml" in found and "wrists.yaml" in found
 

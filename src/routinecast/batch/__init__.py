@@ -25,17 +25,17 @@ from urllib.parse import quote
 from ..builder import Built, BuildSettings, load_all
 from ..cover import make_cover
 from ..errors import InputError
-from ..files import cannot_write, replacing, temp_folder, write_text_atomic
+from ..files import cannot_write, move_into, replacing, temp_folder, write_text_atomic
 from ..overrides import Customised, load_profile
 from ..routine import load_routine
 from ..share import PAGE_NAME, _write_session, _written_by_us
 from ..share.feed import FEED_NAME
 from ..sound import check_music, playlist
-from .manifest import Listener, Manifest, ManifestError, read_manifest
+from .manifest import Listener, ManifestError, read_manifest
 from .state import State, build_key, digest, state_path
 from .work import Outcome, Task
 
-__all__ = ["batch", "Batch", "Result", "Site", "read_manifest", "ManifestError"]
+__all__ = ["batch", "format_results", "Batch", "Result", "Site", "read_manifest", "ManifestError"]
 
 TABLE_NAME = "batch.json"
 QR_NAME = "feed-qr.png"
@@ -318,9 +318,11 @@ def _write_site(folder: Path, built: Sequence[Built], title: str, description: s
     try:
         names = _write_session(staging, list(built), title, description, cover, base_url,
                                published)
-        for name in names:
-            if (staging / name).exists():  # not the MP3s, which are in place already
-                os.replace(staging / name, folder / name)
+        names = [name for name in names if (staging / name).exists()]  # the MP3s are in
+        # place already; the page and the feed, which list the rest, come last, so that
+        # after a crash or a power cut they never list a file that is not there
+        move_into(staging, folder, names[:-2])
+        move_into(staging, folder, names[-2:])
     except OSError as exc:
         raise cannot_write(folder, exc) from None
     finally:

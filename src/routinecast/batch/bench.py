@@ -1,7 +1,7 @@
 """The batch figure for `scripts/bench`: how many routines a minute a batch builds with
 `--jobs 1` and `--jobs 2`, speech cache warm.
 
-    python -m routinecast.batch.bench [--listeners 20] [--jobs 1 2]
+    python -m routinecast.batch.bench [--listeners 20] [--jobs 1 2] [--rounds 1]
 
 The manifest is made here: `listeners` listeners (each with their own hold scale, so every
 output differs) × every routine in `content/`. The speech is synthesised once before the
@@ -75,16 +75,25 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--listeners", type=int, default=20)
     parser.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="Alternate the job counts this many times (on a shared machine, "
+                             "so that a change in its load weighs on each alike).")
     options = parser.parse_args(argv)
-    figures = []
-    for number, jobs in enumerate(options.jobs):
-        figure = throughput(jobs, options.listeners, warmed=number > 0)
-        figures.append(figure)
-        print(f"batch --jobs {jobs}: {figure.builds} routines in {figure.seconds:.1f} s, "
-              f"{figure.per_minute:.1f} routines/min", flush=True)
-    if len(figures) > 1:
-        print(f"batch --jobs {figures[-1].jobs} vs --jobs {figures[0].jobs}: "
-              f"{figures[-1].per_minute / figures[0].per_minute:.2f}x the throughput")
+    totals: dict[int, list[Figure]] = {jobs: [] for jobs in options.jobs}
+    for round_number in range(options.rounds):
+        for jobs in options.jobs:
+            figure = throughput(jobs, options.listeners, warmed=bool(round_number or
+                                                                     totals[options.jobs[0]]))
+            totals[jobs].append(figure)
+            print(f"batch --jobs {jobs}: {figure.builds} routines in {figure.seconds:.1f} s, "
+                  f"{figure.per_minute:.1f} routines/min", flush=True)
+    if len(options.jobs) > 1:
+        rate = {jobs: sum(f.builds for f in figures) * 60 / sum(f.seconds for f in figures)
+                for jobs, figures in totals.items()}
+        first, last = options.jobs[0], options.jobs[-1]
+        print(f"batch --jobs {last} vs --jobs {first}: {rate[last] / rate[first]:.2f}x the "
+              f"throughput ({rate[first]:.1f} and {rate[last]:.1f} routines/min over "
+              f"{options.rounds} round{'s' if options.rounds > 1 else ''})")
 
 
 if __name__ == "__main__":
