@@ -118,14 +118,13 @@ def test_speech_cache_entries_are_flushed_before_they_are_renamed(tmp_path, run,
 @pytest.mark.slow
 def test_a_split_build_flushes_every_part_and_the_folder_before_it_takes_the_old_ones_place(
         tmp_path, run, calls):
-    playlist = tmp_path / "small.m3u8"
+    playlist, folder = tmp_path / "small.m3u8", tmp_path / "small"
+    folder.mkdir()
+    (folder / "01-old-part.mp3").write_bytes(b"a part of an older build")
     assert run("build", FIXTURES / "small.yaml", "--split", "-o", playlist).exit_code == 0
-    calls.clear()
-    assert run("build", FIXTURES / "small.yaml", "--split", "-o", playlist).exit_code == 0
-    folder = tmp_path / "small"
     index, temp = moved_onto(calls, folder)
     parts = sorted(folder.iterdir())
-    assert parts
+    assert parts and "01-old-part.mp3" not in [part.name for part in parts]
     for part in parts:
         assert flushed(calls, Path(temp) / part.name, end=index), f"{part.name} unflushed"
     assert flushed(calls, temp, end=index)  # the parts' names, in the temp folder
