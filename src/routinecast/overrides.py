@@ -22,7 +22,7 @@ from .files import write_text_atomic
 from .routine import slugify
 from .checks import MAX_COUNT, MAX_HOLD_MS, Checker, Map, middle, read_mapping
 from .models import Change, Cues, Exercise, Phase, Routine
-from .settings import BUILD_SETTINGS, BY_KEY, CUE_SETTINGS, SETTINGS, read_settings
+from .settings import BUILD_SETTINGS, BY_KEY, SETTINGS, read_settings
 
 MAX_SCALE = 100
 COMMAND_LINE = "command line"
@@ -288,30 +288,37 @@ def load_profile(path: str | Path) -> Overrides:
     # a profile with every line commented out is a profile that changes nothing
     data = read_mapping(path, "profile", ", ".join(PROFILE_KEYS[:4]) + ", …", ProfileError,
                         empty_ok=True)
-    name = str(path)
+    return profile_from_mapping(data, str(path))
+
+
+def profile_from_mapping(data: Map, name: str, prefix: str = "") -> Overrides:
+    """A profile's overrides from a mapping `read_mapping` read (a profile file, or a
+    listener of a batch manifest), every mistake a `ProfileError` naming `name` and the line;
+    `prefix` goes before each key in messages (`listeners[2].`)."""
     check = Checker(name, ProfileError)
-    check.mapping(data, "", data.line, PROFILE_KEYS)
+    check.mapping(data, prefix.rstrip("."), data.line, PROFILE_KEYS)
     lines = data.key_lines
 
     def error(message: str, line: int | None) -> ProfileError:
-        return ProfileError(message, name, line)
+        return ProfileError(f"{prefix}{message}", name, line)
 
     def targets(key: str, phases: bool) -> tuple[Target, ...]:
         if data.get(key) is None:
             return ()
         table = data[key]
         if not isinstance(table, Map):
-            raise check.fail(lines[key], key, "must be a mapping of exercise ids to values, "
-                             f"e.g. {key}: {{childs-pose: {'45s' if key == 'hold' else 8}}}")
+            raise check.fail(lines[key], f"{prefix}{key}", "must be a mapping of exercise ids "
+                             f"to values, e.g. {key}: {{childs-pose: "
+                             f"{'45s' if key == 'hold' else 8}}}")
         found = []
         for target_text, value in table.items():
             line = table.key_lines[target_text]
             given = f"{key}.{target_text}"
             target, phase = _target(str(target_text), given, line, error, phases)
             if key == "hold":
-                amount = check.duration(value, given, line, None)
+                amount = check.duration(value, f"{prefix}{given}", line, None)
             else:
-                amount = check.count(value, given, line, 1, MAX_COUNT)
+                amount = check.count(value, f"{prefix}{given}", line, 1, MAX_COUNT)
             found.append(Target(target, phase, amount, given, line))
         return tuple(found)
 
@@ -319,22 +326,24 @@ def load_profile(path: str | Path) -> Overrides:
     if data.get("skip") is not None:
         items = data["skip"] if isinstance(data["skip"], list) else [data["skip"]]
         item_lines = getattr(data["skip"], "item_lines", [lines["skip"]])
-        skip = tuple(Target(_target(check.text(item, "skip", line), "skip", line, error,
-                                    False)[0], given="skip", line=line)
+        skip = tuple(Target(_target(check.text(item, f"{prefix}skip", line), "skip", line,
+                                    error, False)[0], given="skip", line=line)
                      for item, line in zip(items, item_lines))
     return Overrides(
         path=name,
-        hold_scale=parse_scale(data["hold-scale"], "hold-scale", error, lines["hold-scale"])
+        hold_scale=parse_scale(data["hold-scale"], f"{prefix}hold-scale", error,
+                               lines["hold-scale"])
         if data.get("hold-scale") is not None else None,
         lines=tuple(lines.items()),
         holds=targets("hold", True), reps=targets("reps", False), sets=targets("sets", False),
-        rest_ms=check.duration(data["rest"], "rest", lines["rest"], None, allow_zero=True)
+        rest_ms=check.duration(data["rest"], f"{prefix}rest", lines["rest"], None,
+                               allow_zero=True)
         if data.get("rest") is not None else None,
         **_voice(data.get("engine"), data.get("voice"), data.get("speed"), check,
-                 lambda key: key, lines),
+                 lambda key: f"{prefix}{key}", lines),
         skip=skip,
         **_settings(check, data, lambda key: key.replace("_", "-"),
-                    lambda key: key.replace("_", "-")),
+                    lambda key: f"{prefix}{key.replace('_', '-')}"),
     )
 
 

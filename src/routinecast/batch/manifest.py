@@ -36,11 +36,10 @@ from typing import Any
 
 import yaml
 
-from ..checks import MAX_COUNT, MAX_FILE_BYTES, Checker, Map, Seq, read_mapping
-from ..errors import InputError, ProfileError
+from ..checks import MAX_FILE_BYTES, Checker, Map, Seq, read_mapping
+from ..errors import InputError
 from ..files import unsafe_name
-from ..overrides import (PROFILE_KEYS, Overrides, Target, _settings, _target, _voice,
-                         parse_scale)
+from ..overrides import PROFILE_KEYS, Overrides, profile_from_mapping
 from ..routine import slugify
 
 BATCH_KEYS = ("name", "routines", "profile", "title", "cover")
@@ -194,65 +193,6 @@ def _cover(check: Checker, entry: Map, where: str, base: Path) -> bytes:
         raise check.fail(line, f"{where}.cover", f"{path} is larger than "
                          f"{MAX_COVER_BYTES // 1_000_000} MB")
     return data
-
-
-def profile_from_mapping(data: Map, name: str, prefix: str = "") -> Overrides:
-    """A profile's overrides from an already-read mapping (as `load_profile` reads a profile
-    file), every mistake a `ProfileError` naming `name` and the line; `prefix` goes before
-    each key in messages (`listeners[2].`).
-
-    This repeats the body of `overrides.load_profile` after its `read_mapping`; overrides.py
-    could expose it as one public function that both use."""
-    check = Checker(name, ProfileError)
-    check.mapping(data, prefix.rstrip("."), data.line, PROFILE_KEYS)
-    lines = data.key_lines
-
-    def error(message: str, line: int | None) -> ProfileError:
-        return ProfileError(f"{prefix}{message}", name, line)
-
-    def targets(key: str, phases: bool) -> tuple[Target, ...]:
-        if data.get(key) is None:
-            return ()
-        table = data[key]
-        if not isinstance(table, Map):
-            raise check.fail(lines[key], f"{prefix}{key}", "must be a mapping of exercise ids "
-                             f"to values, e.g. {key}: {{childs-pose: "
-                             f"{'45s' if key == 'hold' else 8}}}")
-        found = []
-        for target_text, value in table.items():
-            line = table.key_lines[target_text]
-            given = f"{key}.{target_text}"
-            target, phase = _target(str(target_text), given, line, error, phases)
-            if key == "hold":
-                amount = check.duration(value, f"{prefix}{given}", line, None)
-            else:
-                amount = check.count(value, f"{prefix}{given}", line, 1, MAX_COUNT)
-            found.append(Target(target, phase, amount, given, line))
-        return tuple(found)
-
-    skip: tuple[Target, ...] = ()
-    if data.get("skip") is not None:
-        items = data["skip"] if isinstance(data["skip"], list) else [data["skip"]]
-        item_lines = getattr(data["skip"], "item_lines", [lines["skip"]])
-        skip = tuple(Target(_target(check.text(item, f"{prefix}skip", line), "skip", line,
-                                    error, False)[0], given="skip", line=line)
-                     for item, line in zip(items, item_lines))
-    return Overrides(
-        path=name,
-        hold_scale=parse_scale(data["hold-scale"], f"{prefix}hold-scale", error,
-                               lines["hold-scale"])
-        if data.get("hold-scale") is not None else None,
-        lines=tuple(lines.items()),
-        holds=targets("hold", True), reps=targets("reps", False), sets=targets("sets", False),
-        rest_ms=check.duration(data["rest"], f"{prefix}rest", lines["rest"], None,
-                               allow_zero=True)
-        if data.get("rest") is not None else None,
-        **_voice(data.get("engine"), data.get("voice"), data.get("speed"), check,
-                 lambda key: f"{prefix}{key}", lines),
-        skip=skip,
-        **_settings(check, data, lambda key: key.replace("_", "-"),
-                    lambda key: f"{prefix}{key.replace('_', '-')}"),
-    )
 
 
 # -- CSV -----------------------------------------------------------------------------------
