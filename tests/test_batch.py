@@ -282,6 +282,8 @@ def test_private_sites_live_behind_a_stable_token(fixtures, tmp_path, speech_cac
                 return exc.code
         assert status(f"/{done.sites[0].folder.name}/feed.xml") == 200
         assert status("/") == 404 and status("/ana/") == 404 and status("/ana/feed.xml") == 404
+        # the results name every private folder: never served
+        assert (tmp_path / "out" / "batch.json").is_file() and status("/batch.json") == 404
 
 
 @pytest.mark.slow

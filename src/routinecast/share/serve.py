@@ -185,7 +185,7 @@ class _Handler(BaseHTTPRequestHandler):
             # `/a.mp3/` names a folder a.mp3, which is not there (as other web servers say);
             # serving the file there would give it a second address, and break its links
             return self.send_error(404)
-        if found is None or not found.is_file():
+        if found is None or not found.is_file() or parts == [PRIVATE_NAME]:
             return self.send_error(404)
         try:
             file = open(found, "rb")
@@ -292,6 +292,11 @@ class _Handler(BaseHTTPRequestHandler):
             text = format % args
             # the path comes from the network: no escape sequences into the user's terminal
             self.server.log(printable(text))
+
+
+PRIVATE_NAME = "batch.json"
+"""A batch's results at the top of its output folder: it names every listener's private
+folder, so it is never served."""
 
 
 def _names(path: str) -> list[str] | None:
