@@ -167,7 +167,7 @@ def test_length_lands_within_two_percent_or_names_the_reach(write_routine):
         assert abs(got - target) <= 0.02 * target, (target, got)
         assert changes
     too_long = customise(routine, [command_line(length="3h")]).routine
-    with pytest.raises(OverrideError, match=r"length 3h is out of reach: this routine runs "
+    with pytest.raises(OverrideError, match=r"`length` 3h is out of reach: this routine runs "
                                             r"\d+:\d\d to \d+:\d\d$"):
         fit_length(too_long, length)
 

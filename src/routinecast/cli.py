@@ -28,6 +28,16 @@ _NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())
 """Raised for a bare group by click 8.2 and later; click 8.1 prints the help itself."""
 
 
+_OPTIONS = {"overwrite": "--force", "output": "-o", "hold": "--hold ID=DURATION"}
+"""Library settings whose option is not `--` and their name with dashes."""
+
+
+def cli_option(name: str) -> str:
+    """The command-line option of a library setting an error names (`music_level` →
+    `--music-level`, `overwrite` → `--force`)."""
+    return _OPTIONS.get(name, "--" + name.replace("_", "-"))
+
+
 class _Group(click.Group):
     """Turns our errors into one line on stderr and an exit status, never a traceback."""
 
@@ -45,7 +55,7 @@ class _Group(click.Group):
             click.echo(f"{command}: {exc.format_message()} (see {command} --help)", err=True)
             ctx.exit(EXIT_INPUT)
         except RoutinecastError as exc:
-            click.echo(str(exc), err=True)
+            click.echo(exc.render(cli_option), err=True)
             ctx.exit(EXIT_INPUT if isinstance(exc, InputError) else EXIT_FAILURE)
         except KeyboardInterrupt:
             click.echo("interrupted; no file was left half-written", err=True)

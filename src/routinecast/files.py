@@ -23,7 +23,7 @@ try:
 except ImportError:  # not POSIX (Windows, unsupported): plain fsync
     fcntl = None  # type: ignore[assignment]
 
-from .errors import InputError, OutputError
+from .errors import InputError, OutputError, setting
 
 
 @contextmanager
@@ -66,7 +66,7 @@ def replacing(path: str | Path, overwrite: bool = True, make_folder: bool = True
             try:
                 os.link(temp, path)  # fails if `path` exists, where a rename would replace it
             except FileExistsError:
-                raise InputError(f"{path} already exists; use --force to overwrite it") from None
+                raise InputError(f"{path} already exists; use {setting('overwrite')} to replace it") from None
         if sync_folder:
             sync(path.parent)  # the new name on the disk too
     except OSError as exc:
@@ -178,12 +178,14 @@ def _flush(descriptor: int) -> None:
 def cannot_write(path: str | Path, exc: OSError, into: bool = True) -> OutputError:
     """Our error for `exc`, raised writing `path` (or `into` the folder `path`), with the fix
     when there is a usual one."""
-    advice = {errno.ENOSPC: "; free up space, or write somewhere else (-o)",
-              errno.EDQUOT: "; free up space, or write somewhere else (-o)",
-              errno.EFBIG: "; write to another kind of disk (-o), or split the routine",
-              errno.EROFS: "; write somewhere else (-o)",
-              errno.EACCES: "; write somewhere else (-o), or change its permissions",
-              errno.EPERM: "; write somewhere else (-o), or change its permissions",
+    elsewhere = f"write somewhere else ({setting('output')})"
+    advice = {errno.ENOSPC: f"; free up space, or {elsewhere}",
+              errno.EDQUOT: f"; free up space, or {elsewhere}",
+              errno.EFBIG: f"; write to another kind of disk ({setting('output')}), or split "
+                           "the routine",
+              errno.EROFS: f"; {elsewhere}",
+              errno.EACCES: f"; {elsewhere}, or change its permissions",
+              errno.EPERM: f"; {elsewhere}, or change its permissions",
               }.get(exc.errno, "")
     return OutputError(f"cannot write {'to ' if into else ''}{path} "
                        f"({exc.strerror or exc}){advice}")
@@ -203,7 +205,7 @@ def ensure_space(folder: Path, needed: int, target: Path) -> None:
     if free < needed:
         raise OutputError(f"{target} needs about {_megabytes(needed)}, but its disk has "
                           f"{_megabytes(free)} free; free up space, or write somewhere else "
-                          "(-o)")
+                          f"({setting('output')})")
 
 
 def _free_space(folder: Path) -> int:

@@ -9,7 +9,7 @@ from dataclasses import replace
 from typing import Callable, Sequence
 
 from .durations import describe_ms, format_ms
-from .errors import OverrideError
+from .errors import OverrideError, setting
 from .models import Change, Exercise, Routine
 from .plan import SoundLengths, SpeechLength, make_plan
 
@@ -71,7 +71,7 @@ def fit_length(routine: Routine, speech_ms: SpeechLength,
     target = routine.length_ms
     if not target:
         return routine, ()
-    given = f"length {describe_ms(target)}"
+    given = f"{setting('length')} {describe_ms(target)}"
 
     def length(candidate: Routine) -> int:
         return make_plan(candidate, speech_ms, sound_ms).duration_ms

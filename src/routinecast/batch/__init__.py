@@ -24,7 +24,7 @@ from urllib.parse import quote
 
 from ..builder import Built, BuildSettings, load_all
 from ..cover import make_cover
-from ..errors import InputError
+from ..errors import InputError, setting
 from ..files import cannot_write, move_into, replacing, temp_folder, write_text_atomic
 from ..overrides import Customised, load_profile
 from ..routine import load_routine
@@ -131,10 +131,10 @@ def batch(manifest: str | Path, output: str | Path, jobs: int | None = None,
     read = read_manifest(manifest)
     output = Path(output)
     if output.exists() and not output.is_dir():
-        raise InputError(f"{output} exists and is not a folder; give batch a folder (-o)")
+        raise InputError(f"{output} exists and is not a folder; give batch a folder ({setting('output')})")
     if base_url is not None:
         if not base_url.startswith(("http://", "https://")):
-            raise InputError(f"--base-url {base_url}: give the output folder's full address, "
+            raise InputError(f"{setting('base_url')} {base_url}: give the output folder's full address, "
                              "starting with http:// or https://")
         base_url = base_url if base_url.endswith("/") else base_url + "/"
     jobs = max(1, jobs if jobs is not None else os.cpu_count() or 1)

@@ -17,7 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Sequence
 
-from ..errors import InputError, RoutinecastError
+from ..errors import InputError, RoutinecastError, setting
 from .local import OnOutcome
 from .work import Task, failed, run_task
 
@@ -35,7 +35,7 @@ def run_cluster(tasks: Sequence[Task], scheduler: str, on_outcome: OnOutcome,
     try:
         from distributed import Client, as_completed
     except ImportError:
-        raise InputError("--scheduler needs Dask's distributed package; install it with: "
+        raise InputError(f"{setting('scheduler')} needs Dask's distributed package; install it with: "
                          "pip install 'routinecast[cluster]'") from None
     if not tasks:
         return

@@ -19,7 +19,7 @@ from typing import Callable, Sequence
 
 from ..builder import Built, BuildSettings, Progress, build_loaded, load_all, output_path
 from ..cover import make_cover
-from ..errors import InputError
+from ..errors import InputError, setting
 from ..files import cannot_write, move_into, temp_folder
 from ..overrides import Customised, Overrides
 from .chapters import chapters_json, chapters_vtt
@@ -61,7 +61,7 @@ def share(paths: Sequence[str | Path], output: str | Path,
     if folder.suffix.lower() in (".mp3", ".html", ".xml"):
         raise InputError(f"{folder} looks like a file; give share a folder")
     if base_url is not None and not base_url.startswith(("http://", "https://")):
-        raise InputError(f"--base-url {base_url}: give the folder's full address, "
+        raise InputError(f"{setting('base_url')} {base_url}: give the folder's full address, "
                          "starting with http:// or https://")
     settings = replace(settings, format="mp3", split=False)  # the page and feed play MP3s
     loaded = load_all(paths, layers, settings.fallback)

@@ -33,7 +33,7 @@ from urllib.parse import quote, unquote
 
 import segno
 
-from ..errors import InputError, OutputError, printable
+from ..errors import InputError, OutputError, printable, setting
 from .feed import FEED_NAME
 
 Transform = Callable[[str, bytes, str], bytes | None]
@@ -77,17 +77,17 @@ def make_server(root: str | Path, host: str = "127.0.0.1", port: int = 8000,
         return _ShareServer((host, port), root.resolve(), transform, log)
     except OverflowError:
         raise InputError(f"port {port} is out of range; choose one from 0 to 65535 "
-                         "with --port") from None
+                         f"with {setting('port')}") from None
     except socket.gaierror as exc:
         raise InputError(f"cannot listen on {host} ({exc.strerror}); use an address of "
                          "this machine") from None
     except OSError as exc:
         if exc.errno == errno.EADDRINUSE:
-            raise OutputError(f"port {port} is in use on {host}; choose another with --port"
+            raise OutputError(f"port {port} is in use on {host}; choose another with {setting('port')}"
                               ) from None
         if exc.errno == errno.EACCES:
             raise OutputError(f"no permission to listen on port {port} of {host}; choose one "
-                              "above 1023 with --port") from None
+                              f"above 1023 with {setting('port')}") from None
         raise InputError(f"cannot listen on {host} port {port} ({exc.strerror}); use an "
                          "address of this machine") from None
 
