@@ -25,10 +25,10 @@ from urllib.parse import quote
 from ..builder import Built, BuildSettings, load_all
 from ..cover import make_cover
 from ..errors import InputError, setting
-from ..files import cannot_write, move_into, replacing, temp_folder, write_text_atomic
+from ..files import cannot_write, replacing, temp_folder, write_text_atomic
 from ..overrides import Customised, load_profile
 from ..routine import load_routine
-from ..share import PAGE_NAME, _write_session, _written_by_us
+from ..share import PAGE_NAME, publish, written_by_us
 from ..share.feed import FEED_NAME
 from ..sound import check_music, playlist
 from .manifest import Listener, ManifestError, read_manifest
@@ -301,7 +301,7 @@ def _json(values: dict) -> dict:
 def _check_copy(customised: Customised, folder: Path) -> None:
     """Refuse replacing a routine file routinecast did not write (as `share` does)."""
     copy = folder / f"{Path(customised.routine.path).stem}.yaml"
-    if copy.exists() and not _written_by_us(copy):
+    if copy.exists() and not written_by_us(copy):
         raise InputError(f"building into {folder} would overwrite {copy}, which routinecast "
                          "did not write; move it away")
 
@@ -316,13 +316,7 @@ def _write_site(folder: Path, built: Sequence[Built], title: str, description: s
     except OSError as exc:
         raise cannot_write(folder, exc) from None
     try:
-        names = _write_session(staging, list(built), title, description, cover, base_url,
-                               published)
-        names = [name for name in names if (staging / name).exists()]  # the MP3s are in
-        # place already; the page and the feed, which list the rest, come last, so that
-        # after a crash or a power cut they never list a file that is not there
-        move_into(staging, folder, names[:-2])
-        move_into(staging, folder, names[-2:])
+        publish(staging, folder, list(built), title, description, cover, base_url, published)
     except OSError as exc:
         raise cannot_write(folder, exc) from None
     finally:

@@ -83,18 +83,25 @@ def share(paths: Sequence[str | Path], output: str | Path,
         report = (lambda built: on_built(replace(built, path=folder / built.path.name))) \
             if on_built else None
         built = build_loaded(loaded, staging, settings, progress, report, on_note, cover)
-        names = _write_session(staging, built, title, description, cover, base_url,
-                               published=max(Path(path).stat().st_mtime for path in paths))
-        # the page and the feed, which list the rest, come last: after a crash or a power
-        # cut they never list a file that is not there yet
-        move_into(staging, folder, names[:-2])
-        move_into(staging, folder, names[-2:])
+        publish(staging, folder, built, title, description, cover, base_url,
+                published=max(Path(path).stat().st_mtime for path in paths))
     except OSError as exc:
         raise cannot_write(folder, exc) from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return Shared(folder, folder / PAGE_NAME, folder / FEED_NAME,
                   tuple(replace(b, path=folder / b.path.name) for b in built))
+
+
+def publish(staging: Path, folder: Path, built: list[Built], title: str, description: str,
+            cover: Path, base_url: str | None, published: float) -> None:
+    """Write the session's page, feed and chapter files into `staging`, then move what is
+    there into `folder`: the page and the feed, which list the rest, last, so that after a
+    crash or a power cut they never list a file that is not there yet."""
+    names = _write_session(staging, built, title, description, cover, base_url, published)
+    names = [name for name in names if (staging / name).exists()]  # MP3s may be in already
+    move_into(staging, folder, names[:-2])
+    move_into(staging, folder, names[-2:])
 
 
 def _write_session(staging: Path, built: list[Built], title: str, description: str,
@@ -144,12 +151,12 @@ def _check_names(customised: Customised, folder: Path) -> None:
     shared, when sharing into its own folder)."""
     stem = output_path(customised, folder).stem
     copy = folder / f"{stem}.yaml"
-    if copy.exists() and not _written_by_us(copy):
+    if copy.exists() and not written_by_us(copy):
         raise InputError(f"sharing into {folder} would overwrite {copy}, which routinecast "
                          "did not write; give another folder")
 
 
-def _written_by_us(path: Path) -> bool:
+def written_by_us(path: Path) -> bool:
     try:
         with path.open(encoding="utf-8") as file:
             return "as built by routinecast" in file.readline()
