@@ -313,3 +313,17 @@ def test_bad_music_is_one_line_exit_2(run, tmp_path, make, message):
     assert result.stderr.startswith(f"--music {music}: {message}")
     assert result.stderr.count("\n") == 1 and not (tmp_path / "out").exists()
 
+
+
+@pytest.mark.parametrize("channels", [2, 1])
+def test_the_bed_estimated_from_its_files_reads_as_the_bed_played(with_music, speech_cache,
+                                                                   channels):
+    """Calibration takes the music's loudness from each file's own, measured once, and the
+    bed's envelope, without playing the bed: it reads as the bed played does."""
+    _, _, _, folder = with_music
+    plan = prepare(load_routine(FIXTURES / "small.yaml"),
+                   BuildSettings(cache_dir=speech_cache)).plan
+    bed = MusicBed((folder / "chords.wav",), plan, RATE, -30.0, 12.0, -2.5)
+    total = sample_index(plan.duration_ms, RATE)
+    assert gated(bed.estimated_steps(channels), RATE // 10, total) == pytest.approx(
+        gated(bed.steps(channels), RATE // 10, total), abs=0.05)
