@@ -377,7 +377,7 @@ def test_the_serve_command_listens_on_loopback_only_without_lan(root, lan_addres
 
 def test_a_port_in_use_is_our_error_naming_it(root, start):
     port = start()
-    with pytest.raises(OutputError, match=f"port {port} is in use on 127.0.0.1; .*--port"):
+    with pytest.raises(OutputError, match=f"port {port} is in use on 127.0.0.1; .*`port`"):
         make_server(root, port=port)
     assert get(port, "/episode.mp3")[0] == 200  # and the first server is untouched
 
@@ -385,7 +385,7 @@ def test_a_port_in_use_is_our_error_naming_it(root, start):
 def test_an_address_not_of_this_machine_is_our_error(root):
     with pytest.raises(InputError, match="203.0.113.7 .*use an address of this machine"):
         make_server(root, host="203.0.113.7", port=0)
-    with pytest.raises(InputError, match="port 70000 .*--port"):
+    with pytest.raises(InputError, match="port 70000 .*`port`"):
         make_server(root, port=70000)
 
 

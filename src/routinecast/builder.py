@@ -16,7 +16,7 @@ from . import __version__
 from .cover import make_cover
 from .dump import dump_routine
 from .errors import (EngineUnavailable, InputError, OutputError, OverrideError, RoutineError,
-                     TaggingError)
+                     TaggingError, setting)
 from .files import (ensure_space, remove_stale, replacing, replacing_folder, unsafe_name,
                     write_text_atomic)
 from .ffmpeg import BookChapter, encode_m4b, encode_mp3, exact_length_ms
@@ -188,7 +188,7 @@ def output_path(customised: Customised, output: str | Path, suffix: str = ".mp3"
     if reason:
         raise InputError(f"the output name {name!r}, made from the file name, {reason}; "
                          f"rename the file (or, building one routine, name the output: "
-                         f"-o FILE{suffix})", customised.routine.path)
+                         f"{setting('output')} FILE{suffix})", customised.routine.path)
     return output / f"{name}{suffix}"
 
 
@@ -331,7 +331,7 @@ def write_split(prepared: Prepared, path: Path, settings: BuildSettings = BuildS
     folder = split_folder(path)
     if folder.is_dir() and any(not _PART.fullmatch(p.name) for p in folder.iterdir()):
         raise InputError(f"{folder} holds files routinecast did not write; move them away "
-                         "or give another -o")
+                         f"or give another {setting('output')}")
     routine_text = routine_text or dump_routine(routine)
     drawing = _Drawing(cover, plan)
     track, total = _calibrated(prepared, settings)
@@ -530,7 +530,8 @@ def _targets(loaded: Sequence[Customised], output: str | Path,
     """Where each routine is written; refuses an output that does not fit the settings and
     two routines written to one file."""
     if settings.split and settings.format != "mp3":
-        raise InputError("--split makes MP3s; an M4B keeps its chapters in one file")
+        raise InputError(f"{setting('split')} makes MP3s; an M4B keeps its chapters in one "
+                         "file")
     suffix = output_suffix(settings)
     given = Path(output).suffix.lower()
     if given in (PLAYLIST_SUFFIX, *(f".{f}" for f in FORMATS)) and given != suffix:

@@ -237,21 +237,26 @@ def _reporter(progress: "_Progress", quiet: bool):
               show_default=True, help="mp3, or m4b: an audiobook with chapters.")
 @click.option("--split", is_flag=True,
               help="One MP3 per chapter in OUTPUT/<name>/, listed by OUTPUT/<name>.m3u8.")
+@click.option("--force", is_flag=True,
+              help="Build even outputs that are up to date (their inputs unchanged).")
 @sound_options
 @override_options
 @quiet_option
-def build_command(routines, output, audio_format, split, quiet, **options) -> None:
+def build_command(routines, output, audio_format, split, force, quiet, **options) -> None:
     """Build each ROUTINE file into OUTPUT/<name>.mp3.
 
     With overrides the name records them unless -o names the file:
     <name>-<profile>.mp3, <name>-gentle-15m.mp3, <name>-espeak.mp3, <name>-x1.5.mp3, and
     <name>-custom-<digest>.mp3 for overrides no shorter name says.
     """
-    settings = replace(_build_settings(options), format=audio_format, split=split)
+    settings = replace(_build_settings(options), format=audio_format, split=split,
+                       force=force)
     layers = _layers(options)
     progress = _Progress(quiet)
     try:
-        build(routines, output, settings, layers, progress, _reporter(progress, quiet), _note)
+        build(routines, output, settings, layers, progress, _reporter(progress, quiet), _note,
+              on_up_to_date=None if quiet else
+              lambda path: click.echo(f"{path} is up to date (--force builds it again)"))
     finally:
         progress.close()
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Collection, Iterator, Mapping, Sequence
 
-from .errors import AudioError, InputError, RoutineError
+from .errors import AudioError, InputError, RoutineError, setting
 from .ffmpeg import decode_pcm, decode_stream
 from .loudness import (DUAL_MONO, INTERPOLATION_REACH, SILENT, Figures, Peaks, StepMeter,
                        fade_edges, gated, interpolation_gain, k_energy, limiter_gain,
@@ -422,20 +422,21 @@ def playlist(paths: Sequence[str | Path]) -> tuple[Path, ...]:
     for given in paths:
         path = Path(given)
         if not str(given).strip():
-            raise InputError("--music: give a music file or folder, not an empty name")
+            raise InputError(f"{setting('music')}: give a music file or folder, not an empty "
+                             "name")
         if path.is_dir():
             found = sorted(p for p in path.iterdir()
                            if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES)
             if not found:
-                raise InputError(f"--music {path}: the folder has no audio files "
+                raise InputError(f"{setting('music')} {path}: the folder has no audio files "
                                  f"({', '.join(AUDIO_SUFFIXES[:6])}, …)")
             files += found
         elif path.is_file():
             files.append(path)
         elif path.exists():
-            raise InputError(f"--music {path}: not an audio file or a folder")
+            raise InputError(f"{setting('music')} {path}: not an audio file or a folder")
         else:
-            raise InputError(f"--music {path}: no such file or folder")
+            raise InputError(f"{setting('music')} {path}: no such file or folder")
     return tuple(files)
 
 
@@ -447,9 +448,10 @@ def check_music(files: Sequence[Path], rate: int) -> None:
             first = next(blocks, None)
             blocks.close()
         except AudioError as exc:
-            raise InputError(f"--music {path}: not audio ffmpeg can read ({exc})") from None
+            raise InputError(f"{setting('music')} {path}: not audio ffmpeg can read "
+                             f"({exc})") from None
         if first is None or len(first) < rate // 10:
-            raise InputError(f"--music {path}: too short to play under a routine "
+            raise InputError(f"{setting('music')} {path}: too short to play under a routine "
                              "(less than a tenth of a second)")
 
 
@@ -542,7 +544,7 @@ class MusicFiles:
         self.lufs[path] = meter.integrated()
         self.steps[path] = {2: meter.steps, 1: centre.steps}
         if self.lufs[path] <= SILENT:
-            raise InputError(f"--music {path}: the file is silent")
+            raise InputError(f"{setting('music')} {path}: the file is silent")
         if kept:
             self.kept[path] = kept
         return kept
@@ -551,7 +553,8 @@ class MusicFiles:
         try:
             yield from decode_stream(path, self.rate, 2)
         except AudioError as exc:
-            raise InputError(f"--music {path}: not audio ffmpeg can read ({exc})") from None
+            raise InputError(f"{setting('music')} {path}: not audio ffmpeg can read "
+                             f"({exc})") from None
 
 
 def _nowhere():
@@ -601,7 +604,8 @@ class MusicBed:
                     played += len(block)
                     yield block
             if not played:
-                raise InputError(f"--music: {', '.join(str(p) for p in self.files)}: too short "
+                raise InputError(f"{setting('music')}: {', '.join(str(p) for p in self.files)}: "
+                                 "too short "
                                  f"to loop (at least {2 * MUSIC_EDGE_MS} ms of sound)")
 
     def estimated_steps(self, channels: int) -> np.ndarray:
@@ -825,7 +829,8 @@ class Track:
                                                 else ENCODER_MARGIN_DB)
         if settings.music and settings.duck_db - settings.music_level_lu < MIN_MUSIC_DUCK_DB:
             raise InputError(
-                f"--music-level {settings.music_level_lu:g} with --duck {settings.duck_db:g} "
+                f"{setting('music_level')} {settings.music_level_lu:g} with {setting('duck')} "
+                f"{settings.duck_db:g} "
                 f"would leave the music {settings.duck_db - settings.music_level_lu:g} dB under "
                 f"the speech; keep it at least {MIN_MUSIC_DUCK_DB:g} dB under (the defaults, "
                 "-18 and 12, leave 30)")
@@ -919,7 +924,7 @@ class Track:
         if self.predicted > SILENT and abs(listened - wanted) > MAX_MISS_LU:
             raise InputError(f"loudness {wanted:g} LUFS is out of reach: with true peaks under "
                              f"{self.settings.true_peak_db:g} dBTP this track gets to "
-                             f"{listened:.1f} LUFS; choose a quieter --loudness")
+                             f"{listened:.1f} LUFS; choose a quieter {setting('loudness')}")
 
     def _report(self, level: float) -> None:
         listened = level + (DUAL_MONO if self.channels == 1 else 0.0) + self.encoder_db

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable, Protocol
 
-from ..errors import InputError, LanguageError
+from ..errors import InputError, LanguageError, setting
 from ..ffmpeg import resample
 from ..models import Voice
 from .cache import ClipCache
@@ -60,7 +60,7 @@ def open_engine(voice: Voice, language: str) -> Engine:
         return engine(voice.name, voice.speed, language)
     except LanguageError as exc:
         others = [name for name in speakers_of(language) if name != voice.engine]
-        hint = (f"; {', '.join(others)} can speak it (--engine {others[0]})" if others
+        hint = (f"; {', '.join(others)} can speak it ({setting('engine')} {others[0]})" if others
                 else "; no engine here can speak it")
         raise LanguageError(exc.message + hint) from None
 

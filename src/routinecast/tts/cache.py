@@ -22,7 +22,7 @@ from pathlib import Path
 
 from typing import TYPE_CHECKING, Callable
 
-from ..errors import OutputError
+from ..errors import OutputError, setting
 from ..files import replacing
 
 if TYPE_CHECKING:  # numpy is imported when a clip is read: finding the folder needs none
@@ -139,11 +139,13 @@ class ClipCache:
 
     def _write(self, path: Path, data: bytes) -> None:
         try:
-            with replacing(path) as temp:
+            # the entry's checksum finds a torn write, and a rename lost in a power cut only
+            # means the clip is made again: the folder need not be flushed
+            with replacing(path, sync_folder=False) as temp:
                 temp.write_bytes(data)
         except OutputError as exc:  # its advice is for outputs: this is the cache
             raise OutputError(f"{exc.message.split('; ')[0]}, in the speech cache; set "
-                              f"--cache-dir or {ENV_VAR} to a writable folder") from None
+                              f"{setting('cache_dir')} or {ENV_VAR} to a writable folder") from None
 
 
 def _digest(key: str, samples: bytes) -> bytes:

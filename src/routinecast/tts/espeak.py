@@ -108,8 +108,8 @@ class EspeakEngine:
         if voice:
             chosen = names.get(voice.lower())
             if chosen is None:
-                raise InputError(f"unknown espeak-ng voice `{voice}` (see `routinecast voices "
-                                 "--engine espeak`)")
+                raise InputError(f"unknown espeak-ng voice `{voice}` (list_voices() lists "
+                                 "them, as does the voices command)")
             if not any(language_family(code) == family for code in chosen.languages):
                 raise LanguageError(f"espeak-ng voice `{chosen.name}` does not speak the "
                                     f"routine's language `{language}`")

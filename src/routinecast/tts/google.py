@@ -13,7 +13,7 @@ import random
 import threading
 import urllib.request
 
-from ..errors import EngineUnavailable, InputError, LanguageError, VoiceError
+from ..errors import EngineUnavailable, InputError, LanguageError, VoiceError, setting
 from ..ffmpeg import decode_bytes
 from . import language_family
 from ..lazy import lazy_module
@@ -110,13 +110,13 @@ class GttsEngine:
                 if status != 429 and status < 500:
                     raise VoiceError(f"gTTS failed to speak {text[:40]!r} ({status}); Google "
                                      "may have changed its service: update routinecast, or "
-                                     "use --engine piper") from None
+                                     f"use {setting('engine')} piper") from None
                 wait = _wait(attempt, response.headers.get("Retry-After"))
                 if attempt == RETRIES or wait > MAX_WAIT_S:
                     raise EngineUnavailable(
                         f"gTTS is refusing requests ({status} {response.reason}) after "
                         f"{attempt + 1} tries; try again in a few minutes, or use "
-                        "--engine piper") from None
+                        f"{setting('engine')} piper") from None
                 if self._stop.wait(wait):
                     raise VoiceError("gTTS was stopped") from None
                 attempt += 1
@@ -126,7 +126,8 @@ class GttsEngine:
                     from None
             if not buffer.getvalue():
                 raise VoiceError(f"gTTS returned no audio for {text[:40]!r} (Google may have "
-                                 "changed its service; try again later or use --engine piper)")
+                                 f"changed its service; try again later or use "
+                                 f"{setting('engine')} piper)")
             return buffer.getvalue()
 
 
