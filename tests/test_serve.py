@@ -391,7 +391,7 @@ def test_an_address_not_of_this_machine_is_our_error(root):
 
 @pytest.mark.parametrize("failure, error, message", [
     (PermissionError(errno.EACCES, "Permission denied"), OutputError,
-     "no permission to listen on port 80 of 127.0.0.1; choose one above 1023 with --port"),
+     "no permission to listen on port 80 of 127.0.0.1; choose one above 1023 with `port`"),
     (socket.gaierror(-2, "Name or service not known"), InputError,
      "cannot listen on 127.0.0.1 (Name or service not known); use an address of this machine"),
 ])
