@@ -189,6 +189,8 @@ def test_plan_length_of_a_content_routine_with_the_real_voice(run):
     data = json.loads(result.output)
     assert abs(data["duration_ms"] - 900_000) <= 0.02 * 900_000
     assert any(change["key"] == "length" for change in data["overrides"])
+    assert all(change["origin"].isprintable() for change in data["overrides"])
+    assert {c["origin"] for c in data["overrides"] if c["key"] != "length"} == {"length 15m"}
     far = run("plan", path, "--length", "4h", "-q")
     assert far.exit_code == 2
     assert re.search(r"this routine runs \d+:\d\d to \d+:\d\d$", far.output.strip())

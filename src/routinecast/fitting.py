@@ -71,14 +71,15 @@ def fit_length(routine: Routine, speech_ms: SpeechLength,
     target = routine.length_ms
     if not target:
         return routine, ()
-    given = f"{setting('length')} {describe_ms(target)}"
+    given = f"length {describe_ms(target)}"  # what the overrides table says chose a value
 
     def length(candidate: Routine) -> int:
         return make_plan(candidate, speech_ms, sound_ms).duration_ms
 
     shortest, longest = reachable(routine, speech_ms, sound_ms)
     if not shortest * (1 - TOLERANCE) <= target <= longest * (1 + TOLERANCE):
-        raise OverrideError(f"{given} is out of reach: this routine runs "
+        raise OverrideError(f"{setting('length')} {describe_ms(target)} is out of reach: "
+                            "this routine runs "
                             f"{_mss(shortest)} to {_mss(longest)}", routine.path)
     order = _drop_order(routine)
     best: tuple[float, Routine, frozenset[str]] | None = None
@@ -110,7 +111,8 @@ def fit_length(routine: Routine, speech_ms: SpeechLength,
         if search(None, left_out) or any(search(t, left_out) for t in _count_steps(routine)):
             break
     if best is None:
-        raise OverrideError(f"{given} falls between the lengths this routine can take "
+        raise OverrideError(f"{setting('length')} {describe_ms(target)} falls between the "
+                            "lengths this routine can take "
                             f"(from {_mss(shortest)} to {_mss(longest)}); try a little more "
                             "or less", routine.path)
     return best[1], _chosen(routine, best[1], best[2], given)
