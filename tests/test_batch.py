@@ -163,7 +163,8 @@ def test_each_listener_hears_their_own_holds(built):
     length = {(r.listener, Path(r.routine).stem): r.duration_ms for r in done.results}
     # ana's holds are 1.5 times, ben's half (his profile file); Cleo's chin tuck is 2 s
     assert length["ana", "neck"] > length["Cleo", "neck"] > length["ben", "neck"]
-    assert length["Cleo", "neck"] == length["ana", "neck"] - 5_000 - 2_000  # 3s→4.5s ×2, 4s→6s/2s
+    # 3s→4.5s ×2, 4s→6s/2s; ±1 ms: a track's length is rounded to whole samples
+    assert abs(length["Cleo", "neck"] - (length["ana", "neck"] - 5_000 - 2_000)) <= 1
     ben = (output / "ben" / "neck.yaml").read_text(encoding="utf-8")
     assert "profiles/ben.yaml" in ben and "rest" in ben
 
