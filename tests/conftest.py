@@ -19,6 +19,8 @@ from routinecast.share.serve import make_server
 from browser import Browser
 
 FIXTURES = Path(__file__).parent / "fixtures"
+SEEDS = Path(__file__).resolve().parent.parent.parent / "shared" / "seeds"
+"""The five source articles, in shared/ beside the checkout (where CI lays it too)."""
 CONTENT = Path(__file__).parent.parent / "content"
 
 

@@ -8,7 +8,6 @@ import os
 import re
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,10 +18,9 @@ from routinecast.render import sample_index
 from routinecast.routine import load_routine
 
 from audio import largest_joins, momentary
-from conftest import CONTENT
+from conftest import CONTENT, SEEDS
 
 ROUTINES = sorted(CONTENT.glob("*.yaml"))
-SEEDS = Path("/work/shared/seeds")
 SEED_OF = {"low-back-stretches": "000", "lower-back-pain-stretches": "001",
            "directed-lower-back-stretching": "002", "back-stretching-exercises": "003",
            "massage-therapist-lower-back-stretches": "004"}

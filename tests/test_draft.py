@@ -18,10 +18,9 @@ from routinecast.draft.fetch import MAX_BYTES
 from routinecast.errors import InputError, RoutinecastError
 from routinecast.routine import load_routine
 
-from conftest import CONTENT
+from conftest import CONTENT, SEEDS
 from test_draft_corpus import ARTICLES, pair
 
-SEEDS = Path(__file__).resolve().parent.parent.parent / "shared" / "seeds"
 SEED_ROUTINES = {"000": "low-back-stretches", "001": "lower-back-pain-stretches",
                  "002": "directed-lower-back-stretching", "003": "back-stretching-exercises",
                  "004": "massage-therapist-lower-back-stretches"}
