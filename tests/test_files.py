@@ -238,6 +238,11 @@ def test_a_ctrl_c_at_any_moment_of_starting_up_is_no_traceback(tmp_path, delay_s
     time.sleep(delay_s)
     build.send_signal(signal.SIGINT)
     _, stderr = build.communicate(timeout=60)
+    if build.returncode == 0:  # a warm build this small can be done before the signal comes
+        assert [p.name for p in tmp_path.iterdir()] == ["small.mp3"]
+        return
+    if build.returncode == 1 and stderr.decode().rstrip().endswith("initialization failed"):
+        return  # the signal came while Python itself was starting, before any code of ours
     # before Python has set its handler, the signal ends it silently, as any program
     assert build.returncode in (130, -signal.SIGINT), stderr.decode()
     assert stderr.decode() in ("", "interrupted\n", "interrupted; no file was left half-written\n")
