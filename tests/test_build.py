@@ -206,3 +206,28 @@ def test_plan_json_is_what_the_mp3_contains(built):
     probed = probe_chapters(built["small"].path)
     flat = [(c["title"], c["start_ms"]) for c in data["chapters"]]
     assert [(c.title, c.start_ms) for c in probed] == flat
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("broken", ["dropped", "reordered"])
+def test_chapters_that_do_not_read_back_fail_the_build_and_keep_the_old_mp3(
+        tmp_path, run, monkeypatch, broken):
+    """The chapter order rests on overriding mutagen's private ID3._write: if mutagen stops
+    calling it (chapters dropped) or orders frames itself (mutagen#506), the build fails."""
+    from mutagen.id3 import ID3
+    from routinecast import tagging
+    out = tmp_path / "small.mp3"
+    assert run("build", FIXTURES / "small.yaml", "-o", out, "-q").exit_code == 0
+    before = out.read_bytes()
+    if broken == "dropped":
+        monkeypatch.setattr(tagging._ChapterOrderedID3, "_write", ID3._write)
+    else:
+        def reordered(self, config):  # as mutagen orders frames itself (mutagen#506)
+            return ID3._write(self, config) + b"".join(
+                tagging.save_frame(f, config=config) for f in reversed(self.chapter_frames))
+        monkeypatch.setattr(tagging._ChapterOrderedID3, "_write", reordered)
+    again = run("build", FIXTURES / "small.yaml", "-o", out, "--force", "--hold-scale", "2", "-q")
+    assert again.exit_code == 1
+    assert "the chapters read back are not those written" in again.stderr
+    assert out.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["small.mp3"]

@@ -106,6 +106,32 @@ def write_tags(path: Path, routine: Routine, plan: Plan | None, software: str,
         if isinstance(cause, OSError) and cause.errno in DISK_FULL:
             raise cannot_write(path.parent, cause) from None
         raise TaggingError(f"cannot write tags to {path}: {exc}") from None
+    if plan is not None:
+        _check_chapters(path, tags.chapter_frames)
+
+
+def _check_chapters(path: Path, frames: list[CTOC | CHAP]) -> None:
+    """Read the chapters back and fail when they are not what was written: their order
+    rests on overriding mutagen's private `ID3._write`, and a mutagen that stopped calling it
+    would drop or reorder them without a word."""
+    def title(frame) -> str | None:
+        sub = frame.sub_frames.get("TIT2")
+        return str(sub.text[0]) if sub else None
+
+    chapters = [(f.element_id, f.start_time, f.end_time, title(f) or "")
+                for f in frames if isinstance(f, CHAP)]
+    toc = {f.element_id: (bool(f.flags & CTOCFlags.TOP_LEVEL), bool(f.flags & CTOCFlags.ORDERED),
+                          list(f.child_element_ids), title(f))
+           for f in frames if isinstance(f, CTOC)}
+    found = read_tags(path)
+    problem = ("CHAP frames are missing or out of order" if found.chapters != chapters
+               else "the tables of contents differ" if found.toc != toc else None)
+    if problem:
+        import mutagen
+        raise TaggingError(f"{path}: the chapters read back are not those written ({problem}); "
+                           f"mutagen {mutagen.version_string} no longer writes them as "
+                           "routinecast orders them (tagging._ChapterOrderedID3 overrides its "
+                           "ID3._write): install a mutagen that does (see pyproject.toml)")
 
 
 def _chapter_frames(plan: Plan) -> list[CTOC | CHAP]:
