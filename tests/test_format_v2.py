@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from routinecast.errors import InputError, OverrideError
+from routinecast.errors import OverrideError
 from routinecast.fitting import fit_length, reachable
 from routinecast.overrides import PROFILE_EXAMPLE, command_line, customise
 from routinecast.plan import make_plan

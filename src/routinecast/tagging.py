@@ -14,6 +14,7 @@ import itertools
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterable
 
 from mutagen import MutagenError
 from mutagen.id3 import (APIC, CHAP, COMM, CTOC, GEOB, ID3, TALB, TIT2, TPE1, TRCK, TSSE, TXXX,
@@ -110,19 +111,29 @@ def write_tags(path: Path, routine: Routine, plan: Plan | None, software: str,
         _check_chapters(path, tags.chapter_frames)
 
 
+def _chapters(frames: Iterable) -> tuple[list[tuple[str, int, int, str]],
+                                         dict[str, tuple[bool, bool, list[str], str | None]]]:
+    """`TagInfo.chapters` and `TagInfo.toc` of `frames`, in their order."""
+    frames = list(frames)
+    chapters = [(f.element_id, f.start_time, f.end_time, _title(f) or "")
+                for f in frames if isinstance(f, CHAP)]
+    toc = {f.element_id: (bool(f.flags & CTOCFlags.TOP_LEVEL), bool(f.flags & CTOCFlags.ORDERED),
+                          list(f.child_element_ids), _title(f))
+           for f in frames if isinstance(f, CTOC)}
+    return chapters, toc
+
+
+def _title(frame: CTOC | CHAP) -> str | None:
+    """A chapter frame's title (its TIT2 sub-frame), if it has one."""
+    sub = frame.sub_frames.get("TIT2")
+    return str(sub.text[0]) if sub else None
+
+
 def _check_chapters(path: Path, frames: list[CTOC | CHAP]) -> None:
     """Read the chapters back and fail when they are not what was written: their order
     rests on overriding mutagen's private `ID3._write`, and a mutagen that stopped calling it
     would drop or reorder them without a word."""
-    def title(frame) -> str | None:
-        sub = frame.sub_frames.get("TIT2")
-        return str(sub.text[0]) if sub else None
-
-    chapters = [(f.element_id, f.start_time, f.end_time, title(f) or "")
-                for f in frames if isinstance(f, CHAP)]
-    toc = {f.element_id: (bool(f.flags & CTOCFlags.TOP_LEVEL), bool(f.flags & CTOCFlags.ORDERED),
-                          list(f.child_element_ids), title(f))
-           for f in frames if isinstance(f, CTOC)}
+    chapters, toc = _chapters(frames)
     found = read_tags(path)
     problem = ("CHAP frames are missing or out of order" if found.chapters != chapters
                else "the tables of contents differ" if found.toc != toc else None)
@@ -176,15 +187,7 @@ def read_tags(path: Path) -> TagInfo:
     except (MutagenError, OSError) as exc:
         raise TaggingError(f"cannot read tags of {path}: {exc}") from None
 
-    def title(frame) -> str | None:
-        sub = frame.sub_frames.get("TIT2")
-        return str(sub.text[0]) if sub else None
-
-    chapters = [(f.element_id, f.start_time, f.end_time, title(f) or "")
-                for f in tags.values() if isinstance(f, CHAP)]
-    toc = {f.element_id: (bool(f.flags & CTOCFlags.TOP_LEVEL), bool(f.flags & CTOCFlags.ORDERED),
-                          list(f.child_element_ids), title(f))
-           for f in tags.values() if isinstance(f, CTOC)}
+    chapters, toc = _chapters(tags.values())
     covers = [f.data for f in tags.getall("APIC") if f.type == PictureType.COVER_FRONT]
     routines = [f.data for f in tags.getall("GEOB") if f.desc == ROUTINE_FRAME]
     try:
