@@ -80,6 +80,27 @@ def test_a_damaged_cache_entry_is_synthesised_again(joe, tmp_path, damage):
     assert np.array_equal(samples, clips["Relax."]) and figures is not None
 
 
+def test_a_clip_another_build_stored_meanwhile_wins(joe, tmp_path):
+    """Builds side by side (batch) share the cache; piper says no text the same way twice,
+    so the first clip stored is the one every build uses."""
+    cache = ClipCache(tmp_path)
+
+    class Racing(Counting):
+        def synthesize(self, text):
+            # the other build stores its clip while this one is synthesising
+            other = synthesize_all([text], Counting(joe), cache, RATE)[text]
+            racing.stored = other
+            return self.engine.synthesize(text)
+
+    racing = Racing(joe)
+    figures = {}
+    clips = synthesize_all(["Relax your shoulders."], racing, cache, RATE, figures=figures)
+    assert np.array_equal(clips["Relax your shoulders."], racing.stored)
+    samples, kept = cache.entry(next(tmp_path.glob("*/*.clip")).stem, RATE)
+    assert np.array_equal(samples, racing.stored)
+    assert kept.to_bytes() == figures["Relax your shoulders."].to_bytes()
+
+
 def _flip(data: bytes, index: int) -> bytes:
     return data[:index] + bytes([data[index] ^ 0x10]) + data[index + 1:]
 

@@ -180,8 +180,8 @@ def synthesize_all(texts: Iterable[str], engine: Engine, cache: ClipCache, sampl
         return clip, measure(clip)
 
     def keep(text: str, key: str, made: tuple[np.ndarray, Figures], done: int) -> None:
-        clip, measured = made
-        cache.put(key, clip, sample_rate, measured)  # kept even if a later text fails
+        # kept even if a later text fails; a clip another build stored meanwhile wins
+        clip, measured = cache.add(key, *made[:1], sample_rate, made[1])
         if figures is not None:
             figures[text] = measured
         clips[text] = clip

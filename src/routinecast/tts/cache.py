@@ -22,7 +22,7 @@ from pathlib import Path
 
 from typing import TYPE_CHECKING, Callable
 
-from ..errors import OutputError, setting
+from ..errors import InputError, OutputError, setting
 from ..files import replacing
 
 if TYPE_CHECKING:  # numpy is imported when a clip is read: finding the folder needs none
@@ -113,14 +113,33 @@ class ClipCache:
             figures: Figures | None = None) -> None:
         """Store `samples` under `key`, with their loudness `figures` if given, replacing any
         entry there."""
+        self._write(self._path(key), self._entry_bytes(key, samples, sample_rate, figures))
+
+    def add(self, key: str, samples: np.ndarray, sample_rate: int,
+            figures: Figures) -> tuple[np.ndarray, Figures]:
+        """Store a clip just made under `key`, unless another build stored one there since
+        this one looked: the first clip stored wins and is returned (with its figures), so
+        that every build asking for a text hears the same clip — piper does not say a text
+        the same way twice, and builds running side by side (batch) share the cache."""
+        data = self._entry_bytes(key, samples, sample_rate, figures)
+        if self._write(self._path(key), data, overwrite=False):
+            return samples, figures
+        entry = self.entry(key, sample_rate)
+        if entry is not None and entry[1] is not None:
+            return entry  # type: ignore[return-value]
+        self._write(self._path(key), data)  # what was there is damaged: ours replaces it
+        return samples, figures
+
+    @staticmethod
+    def _entry_bytes(key: str, samples: np.ndarray, sample_rate: int,
+                     figures: Figures | None) -> bytes:
         data = samples.astype("<i2").tobytes()
         digest = _digest(key, data)
         if figures is None:
-            self._write(self._path(key), _MAGIC + _HEADER.pack(sample_rate, digest) + data)
-            return
+            return _MAGIC + _HEADER.pack(sample_rate, digest) + data
         kept = figures.to_bytes()
-        self._write(self._path(key), _MAGIC_FIGURES + _HEADER_FIGURES.pack(
-            sample_rate, digest, len(data), hashlib.sha256(digest + kept).digest()) + data + kept)
+        return _MAGIC_FIGURES + _HEADER_FIGURES.pack(
+            sample_rate, digest, len(data), hashlib.sha256(digest + kept).digest()) + data + kept
 
     def sound_figures(self, samples: np.ndarray, sample_rate: int,
                       measure: Callable[[np.ndarray], Figures]) -> Figures:
@@ -137,12 +156,16 @@ class ClipCache:
         self.put(key, np.zeros(0, dtype=np.int16), sample_rate, figures)
         return figures
 
-    def _write(self, path: Path, data: bytes) -> None:
+    def _write(self, path: Path, data: bytes, overwrite: bool = True) -> bool:
+        """Write `data` as `path`; False if `overwrite` is false and `path` exists (kept)."""
         try:
             # the entry's checksum finds a torn write, and a rename lost in a power cut only
             # means the clip is made again: the folder need not be flushed
-            with replacing(path, sync_folder=False) as temp:
+            with replacing(path, overwrite=overwrite, sync_folder=False) as temp:
                 temp.write_bytes(data)
+            return True
+        except InputError:  # only raised when `path` exists and is not to be replaced
+            return False
         except OutputError as exc:  # its advice is for outputs: this is the cache
             raise OutputError(f"{exc.message.split('; ')[0]}, in the speech cache; set "
                               f"{setting('cache_dir')} or {ENV_VAR} to a writable folder") from None
