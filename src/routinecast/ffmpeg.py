@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from .errors import AudioError
-from .files import DISK_FULL, cannot_write
+from .files import DISK_FULL, cannot_write, temp_folder
 from .lazy import lazy_module
 
 np = lazy_module("numpy")  # see lazy.py: loaded when first used
@@ -100,7 +101,8 @@ def encode_mp3(chunks: Iterable[np.ndarray], path: Path, sample_rate: int, bitra
     _encode(chunks, ["-map_metadata", "-1", "-c:a", "libmp3lame", "-b:a", f"{bitrate_kbps}k",
                      "-compression_level", str(LAME_QUALITY), "-id3v2_version", "0",
                      "-write_xing", "1", "-f", "mp3"],
-            path, sample_rate, channels, total_samples, progress, name or path.name)
+            path, sample_rate, channels, total_samples, progress,
+            path.parent / (name or path.name))
 
 
 @dataclass(frozen=True)
@@ -120,20 +122,41 @@ def encode_m4b(chunks: Iterable[np.ndarray], path: Path, sample_rate: int, bitra
                cover: bytes | None = None, progress: Callable[[int], None] | None = None,
                name: str | None = None, channels: int = 1) -> None:
     """Encode PCM `chunks` once into an AAC audiobook (M4B) at `path` with `chapters`, text
-    `tags` (ffmpeg's names: title, artist, album, comment) and a PNG `cover`."""
-    with tempfile.TemporaryDirectory() as folder:
-        metadata = Path(folder) / "metadata.txt"
+    `tags` (ffmpeg's names: title, artist, album, comment) and a PNG `cover`.
+
+    ffmpeg is given the book by its path, not as /dev/fd/N as an MP3 is: `+faststart` opens
+    the finished file a second time, to read it while moving the index to the front, and on
+    macOS opening /dev/fd/N only duplicates the write-only descriptor, offset and all. It
+    writes into a work folder of its own beside `path` (the same disk: a rename away),
+    removed when this ends, and the finished book is renamed onto `path`: an ffmpeg left
+    running by an interruption then finds no folder to make the book anew in, as the
+    descriptor rules out for an MP3.
+    """
+    target = path.parent / (name or path.name)
+    try:
+        # absolute: ffmpeg reads a relative path's `word:` start as a protocol's name
+        folder = temp_folder(path.parent, target.name).absolute()
+    except OSError as exc:
+        raise cannot_write(path.parent, exc) from None
+    try:
+        metadata = folder / "metadata.txt"
         metadata.write_text(_ffmetadata(chapters, tags), encoding="utf-8")
         inputs = ["-i", str(metadata)]
         maps = ["-map", "0:a", "-map_metadata", "1", "-map_chapters", "1"]
         if cover:
-            picture = Path(folder) / "cover.png"
+            picture = folder / "cover.png"
             picture.write_bytes(cover)
             inputs += ["-i", str(picture)]
             maps += ["-map", "2:v", "-c:v", "copy", "-disposition:v:0", "attached_pic"]
+        book = folder / "book.m4b"
         _encode(chunks, [*inputs, *maps, "-c:a", "aac", "-b:a", f"{bitrate_kbps}k",
                          "-movflags", "+faststart", "-brand", "M4B ", "-f", "mp4"],
-                path, sample_rate, channels, total_samples, progress, name or path.name)
+                book, sample_rate, channels, total_samples, progress, target, by_path=True)
+        os.replace(book, path)
+    except OSError as exc:
+        raise cannot_write(target, exc, into=False) from None
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _ffmetadata(chapters: list[BookChapter], tags: dict[str, str]) -> str:
@@ -149,31 +172,39 @@ def _ffmetadata(chapters: list[BookChapter], tags: dict[str, str]) -> str:
 
 def _encode(chunks: Iterable[np.ndarray], output_args: list[str], path: Path,
             sample_rate: int, channels: int, total_samples: int,
-            progress: Callable[[int], None] | None, name: str) -> None:
+            progress: Callable[[int], None] | None, target: Path,
+            by_path: bool = False) -> None:
     """Run ffmpeg on PCM fed through its standard input, with `output_args` after the PCM
-    input (further inputs, maps, codec, format), writing `path`.
+    input (further inputs, maps, codec, format), writing `path`; messages call it `target`
+    (the final name when `path` is a temporary one).
 
     ffmpeg writes through a descriptor of `path` opened here: should an interruption leave
     it running on, it writes to a file that is no longer there rather than making it anew.
+    `by_path` gives ffmpeg the path itself, for a muxer that opens its output again (see
+    `encode_m4b`).
     """
+    command = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-nostats", "-loglevel", "error",
+               "-y", "-f", "s16le", "-ar", str(sample_rate), "-ac", str(channels),
+               "-i", "pipe:0", *output_args]
+    if by_path:
+        _run_encoder(chunks, [*command, str(path)], (), total_samples, progress, target)
+        return
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
     except OSError as exc:
-        raise cannot_write(path.parent / name, exc, into=False) from None
+        raise cannot_write(target, exc, into=False) from None
     try:
-        _run_encoder(chunks, [ffmpeg_exe(), "-hide_banner", "-nostdin", "-nostats",
-                              "-loglevel", "error", "-y", "-f", "s16le", "-ar",
-                              str(sample_rate), "-ac", str(channels), "-i", "pipe:0",
-                              *output_args, f"/dev/fd/{descriptor}"],
-                     descriptor, total_samples, progress, path.parent / name)
+        _run_encoder(chunks, [*command, f"/dev/fd/{descriptor}"], (descriptor,),
+                     total_samples, progress, target)
     finally:
         os.close(descriptor)
 
 
-def _run_encoder(chunks: Iterable[np.ndarray], args: list[str], descriptor: int,
+def _run_encoder(chunks: Iterable[np.ndarray], args: list[str], descriptors: tuple[int, ...],
                  total_samples: int, progress: Callable[[int], None] | None,
                  target: Path) -> None:
-    """Feed `chunks` to the ffmpeg command `args`, which writes `target` to `descriptor`."""
+    """Feed `chunks` to the ffmpeg command `args`, which writes `target` (to one of
+    `descriptors`, those it is handed, or by path)."""
     name = target.name
     written = 0
     with tempfile.TemporaryFile() as errors:
@@ -184,7 +215,7 @@ def _run_encoder(chunks: Iterable[np.ndarray], args: list[str], descriptor: int,
                 # ffmpeg and reports the interruption rather than a failed encoder
                 process = subprocess.Popen(args, stdin=subprocess.PIPE,
                                            stdout=subprocess.DEVNULL, stderr=errors,
-                                           start_new_session=True, pass_fds=(descriptor,))
+                                           start_new_session=True, pass_fds=descriptors)
             except OSError as exc:
                 raise AudioError(f"cannot run ffmpeg to encode {name}: {exc.strerror}") \
                     from None
