@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -17,10 +19,15 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from routinecast.batch import BUILT, FAILED, UP_TO_DATE, batch, format_results
+import routinecast.batch.state as state_module
+from routinecast.batch import (BUILT, FAILED, SITE_RECORD, UP_TO_DATE, batch,
+                               format_results)
 from routinecast.batch.manifest import ManifestError, read_manifest
-from routinecast.batch.state import state_path
-from routinecast.builder import BuildSettings
+from routinecast.batch.state import State, lock_path, state_path
+from routinecast.batch.work import Task, run_task
+from routinecast.builder import BuildSettings, build_key, load_all
+from routinecast.cover import make_cover
+from routinecast.tagging import read_build
 from routinecast.errors import InputError, ProfileError
 
 from conftest import FIXTURES, serving
@@ -139,7 +146,7 @@ def built(tmp_path_factory, speech_cache):
 
 @pytest.mark.slow
 def test_every_listener_gets_every_routine_and_a_site(built):
-    _, output, done, _ = built
+    folder, output, done, _ = built
     assert rows(done) == [(who, name, BUILT) for who in ("ana", "ben", "Cleo")
                           for name in ("neck.yaml", "wrists.yaml")]
     assert sorted(p.relative_to(output).as_posix() for p in output.rglob("*.mp3")) == [
@@ -154,7 +161,11 @@ def test_every_listener_gets_every_routine_and_a_site(built):
     titles = {who: feedparser.parse((output / who / "feed.xml").read_bytes()).feed.title
               for who in ("ana", "cleo")}
     assert titles == {"ana": "Desk breaks", "cleo": "Cleo's desk breaks"}
-    assert not list(output.rglob(".*")), "no temp file is left"
+    hidden = list(output.rglob(".*"))
+    assert sorted(p.relative_to(output).as_posix() for p in hidden) == [
+        f"{who}/{SITE_RECORD}" for who in ("ana", "ben", "cleo")], "no temp file is left"
+    # what makes the batch incremental is in the outputs: without --private, no state file
+    assert not state_path(folder / "manifest.yaml").exists()
 
 
 @pytest.mark.slow
@@ -185,14 +196,15 @@ def test_the_table_is_written_as_json(built):
 
 @pytest.mark.slow
 def test_a_second_run_skips_everything_in_under_two_seconds(built, speech_cache):
-    folder, output, _, _ = built
+    folder, output, done, _ = built
     before = {p: p.stat().st_mtime_ns for p in output.rglob("*") if p.is_file()}
     started = time.perf_counter()
     again = batch(folder / "manifest.yaml", output, jobs=2,
                   settings=BuildSettings(cache_dir=speech_cache))
     assert time.perf_counter() - started < 2
     assert {r.result for r in again.results} == {UP_TO_DATE}
-    assert all(r.duration_ms for r in again.results)
+    # read back from the MP3s, as long as when they were built
+    assert [r.duration_ms for r in again.results] == [r.duration_ms for r in done.results]
     assert not any(site.written for site in again.sites)
     after = {p: p.stat().st_mtime_ns for p in output.rglob("*") if p.is_file()}
     assert {p: t for p, t in after.items() if p.name != "batch.json"} == \
@@ -200,16 +212,67 @@ def test_a_second_run_skips_everything_in_under_two_seconds(built, speech_cache)
 
 
 @pytest.mark.slow
+def test_a_copied_output_folder_is_still_up_to_date(built, tmp_path, speech_cache):
+    folder, output, _, _ = built
+    # each MP3 carries its build key, and each site folder its record: nothing is elsewhere
+    shutil.copytree(output, tmp_path / "copy")
+    again = batch(folder / "manifest.yaml", tmp_path / "copy", jobs=2,
+                  settings=BuildSettings(cache_dir=speech_cache))
+    assert {r.result for r in again.results} == {UP_TO_DATE}
+    assert not any(site.written for site in again.sites)
+
+
+@pytest.mark.slow
+def test_each_mp3_carries_the_builders_key(built, speech_cache):
+    folder, output, _, _ = built
+    settings = BuildSettings(cache_dir=speech_cache)
+    (customised,) = load_all([folder / "neck.yaml"], [read_manifest(
+        folder / "manifest.yaml").listeners[0].inline])
+    cover = (output / "ana" / "cover.png").read_bytes()
+    assert read_build(output / "ana" / "neck.mp3") == build_key(customised, settings, cover)
+
+
+@pytest.mark.slow
+def test_a_task_stamps_the_key_it_is_given(built, speech_cache, tmp_path):
+    """A worker on another machine would compute another key (its own voice files, no
+    routine file): the MP3 carries the coordinator's, which its next run computes again."""
+    folder, output, _, _ = built
+    (customised,) = load_all([folder / "neck.yaml"])
+    outcome = run_task(Task(0, "ana", "neck.mp3", customised,
+                            BuildSettings(cache_dir=speech_cache),
+                            (output / "ana" / "cover.png").read_bytes(), "the coordinator's"))
+    assert outcome.error is None, outcome.error
+    (tmp_path / "neck.mp3").write_bytes(outcome.data)
+    assert read_build(tmp_path / "neck.mp3") == "the coordinator's"
+
+
+@pytest.mark.slow
 def test_changing_one_listener_rebuilds_theirs_alone(fixtures, tmp_path, speech_cache):
-    text = "routines: [neck.yaml]\nlisteners:\n  - {name: ana, hold-scale: 1.5}\n  - name: ben\n"
+    text = ("routines: [neck.yaml]\nlisteners:\n  - {name: ana, hold-scale: 1.5}\n"
+            "  - name: ben\n    cover: ben.png\n")
+    # a cover of his own: a drawn one shows his routines' titles, so they would change it
+    (fixtures / "ben.png").write_bytes(make_cover("Ben"))
     path = write(fixtures, text)
     settings = BuildSettings(cache_dir=speech_cache)
     batch(path, tmp_path / "out", jobs=1, settings=settings)
-    write(fixtures, text.replace("1.5", "1.25"))
+    text = text.replace("1.5", "1.25")
+    write(fixtures, text)
     again = batch(path, tmp_path / "out", jobs=1, settings=settings)
     assert rows(again) == [("ana", "neck.yaml", BUILT), ("ben", "neck.yaml", UP_TO_DATE)]
     assert [site.written for site in again.sites] == [True, False]
     (tmp_path / "out" / "ben" / "feed.xml").unlink()  # a site file gone: the site is remade
+    again = batch(path, tmp_path / "out", jobs=1, settings=settings)
+    assert rows(again) == [("ana", "neck.yaml", UP_TO_DATE), ("ben", "neck.yaml", UP_TO_DATE)]
+    assert [site.written for site in again.sites] == [False, True]
+    assert len(feedparser.parse((tmp_path / "out" / "ben" / "feed.xml").read_bytes()).entries) == 1
+    # ben's set of routines changes: his site follows; the MP3 he keeps is not built again
+    write(fixtures, text + "    routines: [neck.yaml, wrists.yaml]\n")
+    again = batch(path, tmp_path / "out", jobs=1, settings=settings)
+    assert rows(again) == [("ana", "neck.yaml", UP_TO_DATE), ("ben", "neck.yaml", UP_TO_DATE),
+                           ("ben", "wrists.yaml", BUILT)]
+    assert [site.written for site in again.sites] == [False, True]
+    assert len(feedparser.parse((tmp_path / "out" / "ben" / "feed.xml").read_bytes()).entries) == 2
+    write(fixtures, text)
     again = batch(path, tmp_path / "out", jobs=1, settings=settings)
     assert rows(again) == [("ana", "neck.yaml", UP_TO_DATE), ("ben", "neck.yaml", UP_TO_DATE)]
     assert [site.written for site in again.sites] == [False, True]
@@ -285,6 +348,53 @@ def test_private_sites_live_behind_a_stable_token(fixtures, tmp_path, speech_cac
         assert status("/") == 404 and status("/ana/") == 404 and status("/ana/feed.xml") == 404
         # the results name every private folder: never served
         assert (tmp_path / "out" / "batch.json").is_file() and status("/batch.json") == 404
+
+
+def test_two_batches_at_once_give_each_listener_one_token(fixtures, monkeypatch):
+    """Two batches on one manifest (threads here), both having read the state file before
+    either saved it: the second to save takes the first's tokens, not its own."""
+    token_hex = secrets.token_hex
+
+    def slow_token(size: int) -> str:
+        time.sleep(0.2)  # holds the window between reading the file and saving it open
+        return token_hex(size)
+
+    monkeypatch.setattr(state_module.secrets, "token_hex", slow_token)
+    manifest = fixtures / "manifest.yaml"
+    batches = [State(manifest), State(manifest)]
+    start = threading.Barrier(2)
+    got: list[dict[str, str] | BaseException] = [{}, {}]
+
+    def run(number: int) -> None:
+        start.wait()
+        try:
+            got[number] = batches[number].tokens_for(["ana", "ben", "cleo"])
+        except BaseException as exc:  # raised in the test below
+            got[number] = exc
+
+    threads = [threading.Thread(target=run, args=(number,)) for number in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    for outcome in got:
+        if isinstance(outcome, BaseException):
+            raise outcome
+    assert got[0] == got[1] and len(set(got[0].values())) == 3
+    assert State(manifest).tokens == got[0]
+    assert oct(lock_path(manifest).stat().st_mode & 0o777) == "0o600"
+
+
+def test_a_version_1_state_file_keeps_its_tokens(fixtures):
+    # version 1 kept outputs' and sites' keys too: now in the outputs, the tokens stay
+    path = state_path(fixtures / "manifest.yaml")
+    path.write_text(json.dumps({"version": 1, "tokens": {"ana": "a" * 32},
+                                "outputs": {"/x/ana/neck.mp3": {"key": "k"}}, "sites": {}}))
+    state = State(fixtures / "manifest.yaml")
+    assert state.tokens_for(["ana", "ben"])["ana"] == "a" * 32
+    saved = json.loads(path.read_text())
+    assert saved["version"] == 2 and set(saved) == {"version", "tokens"}
+    assert saved["tokens"]["ana"] == "a" * 32 and len(saved["tokens"]["ben"]) == 32
 
 
 @pytest.mark.slow

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from routinecast.batch import BUILT, batch
+from routinecast.batch import BUILT, SITE_RECORD, UP_TO_DATE, batch
 from routinecast.builder import BuildSettings
 
 from conftest import FIXTURES
@@ -89,6 +89,11 @@ def test_a_cluster_builds_the_same_plans_as_this_machine(cluster, tmp_path, spee
     for who in ("ana", "ben", "Cleo"):
         assert (tmp_path / "out-cluster" / who.lower() / "feed.xml").is_file()
         assert f"{who}: http://127.0.0.1:8000/{who.lower()}/feed.xml" in ran.stdout
+    # the MP3s carry the key this machine gives them: a local run finds them up to date
+    again = batch(tmp_path / "cluster" / "manifest.yaml", tmp_path / "out-cluster", jobs=1,
+                  settings=BuildSettings(cache_dir=speech_cache))
+    assert {r.result for r in again.results} == {UP_TO_DATE}
+    assert not any(site.written for site in again.sites)
 
 
 def test_a_worker_killed_mid_run_still_gives_every_output(cluster, tmp_path, speech_cache):
@@ -113,5 +118,5 @@ def test_a_worker_killed_mid_run_still_gives_every_output(cluster, tmp_path, spe
     assert killed
     assert [r.result for r in done.results] == [BUILT] * 6
     assert len(list((tmp_path / "out").rglob("*.mp3"))) == 6
-    assert not list((tmp_path / "out").rglob(".*"))
+    assert {p.name for p in (tmp_path / "out").rglob(".*")} == {SITE_RECORD}
     assert all((site.folder / "feed.xml").is_file() for site in done.sites)

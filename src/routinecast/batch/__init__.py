@@ -3,9 +3,14 @@ listener a share site of their own (page, podcast feed, chapter files), in
 `OUTPUT/<listener>/` (or, `private`, `OUTPUT/<listener>-<token>/`).
 
     manifest → listeners (profiles checked) → tasks (one routine for one listener, skipped
-    when its output's inputs are unchanged) → run here (`local`) or on a Dask cluster
-    (`cluster`) → each MP3 written atomically here as it comes back → each listener's site
-    once all their routines are in → OUTPUT/batch.json
+    when its MP3 carries the build key the builder gives it now) → run here (`local`) or on
+    a Dask cluster (`cluster`) → each MP3 written atomically here as it comes back → each
+    listener's site once all their routines are in → OUTPUT/batch.json
+
+What makes a batch incremental travels with its outputs, so that an output folder copied
+elsewhere is still up to date: each MP3 carries its build key (`builder.build_key`), and each
+site folder a record (`SITE_RECORD`) of the key of the site it holds and of its cover. The
+manifest's state file keeps only the private tokens (see `state`).
 
 A listener whose profile is broken, or one of whose routines fails, is reported in the
 results and the others are built; a mistake in the manifest itself (or a routine file)
@@ -14,6 +19,7 @@ is an `InputError` before anything is written. See docs/batch.md.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -22,23 +28,28 @@ from pathlib import Path
 from typing import Callable, Sequence
 from urllib.parse import quote
 
-from ..builder import Built, BuildSettings, load_all
+from .. import __version__
+from ..builder import Built, BuildSettings, build_key, load_all, up_to_date
 from ..cover import make_cover
-from ..errors import InputError, setting
+from ..errors import InputError, RoutinecastError, setting
 from ..files import cannot_write, replacing, temp_folder, write_text_atomic
 from ..overrides import Customised, load_profile
 from ..routine import load_routine
-from ..share import PAGE_NAME, publish, written_by_us
+from ..share import COVER_NAME, PAGE_NAME, publish, written_by_us
 from ..share.feed import FEED_NAME
 from ..sound import check_music, playlist
+from ..tagging import read_tags
 from .manifest import Listener, ManifestError, read_manifest
-from .state import State, build_key, digest, state_path
+from .state import State, digest
 from .work import Outcome, Task
 
 __all__ = ["batch", "format_results", "Batch", "Result", "Site", "read_manifest", "ManifestError"]
 
 TABLE_NAME = "batch.json"
 QR_NAME = "feed-qr.png"
+SITE_RECORD = ".batch-site.json"
+"""In each listener's folder: the key of the site written there and what its cover was
+drawn from (hidden: `serve` never hands it out)."""
 BUILT, UP_TO_DATE, FAILED = "built", "up to date", "failed"
 
 
@@ -104,6 +115,7 @@ class _Listener:
     title: str = ""
     description: str = ""
     cover: bytes = b""
+    cover_from: str = ""
     site_base: str | None = None
     site_key: str = ""
     pending: int = 0
@@ -144,7 +156,8 @@ def batch(manifest: str | Path, output: str | Path, jobs: int | None = None,
     for path in dict.fromkeys(p for listener in read.listeners for p in listener.routines):
         load_routine(path)  # a broken routine file is a mistake in the batch's input
     note = on_note or (lambda text: None)
-    state = State(state_path(read.path))
+    # without `private` the state file is not needed, and a damaged one stops nothing
+    tokens = State(read.path).tokens_for(l.folder for l in read.listeners) if private else {}
     try:
         output.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -159,6 +172,7 @@ def batch(manifest: str | Path, output: str | Path, jobs: int | None = None,
     people: list[_Listener] = []
     tasks: list[Task] = []
     owner: dict[int, tuple[int, int]] = {}
+    drawn: dict[str, bytes] = {}
 
     def set_row(index: int, number: int, result: Result) -> None:
         rows[index, number] = result
@@ -166,7 +180,7 @@ def batch(manifest: str | Path, output: str | Path, jobs: int | None = None,
             on_result(result)
 
     for index, listener in enumerate(read.listeners):
-        folder_name = f"{listener.folder}-{state.token(listener.folder)}" if private \
+        folder_name = f"{listener.folder}-{tokens[listener.folder]}" if private \
             else listener.folder
         person = _Listener(listener, output / folder_name)
         people.append(person)
@@ -189,30 +203,29 @@ def batch(manifest: str | Path, output: str | Path, jobs: int | None = None,
         person.title = listener.title or read.title or f"Routines for {listener.name}"
         person.description = "; ".join(c.routine.title for c in person.loaded)
         subtitle = person.description if len(person.description) < 80 else ""
-        # the cover as its makings: drawing it takes longer than checking everything else
-        cover_key = listener.cover or repr(("make_cover", person.title, subtitle)).encode()
+        record = _read_record(person.folder)
+        person.cover, person.cover_from = _cover(listener, person.title, subtitle,
+                                                 person.folder, record, drawn)
         person.site_base = f"{base_url}{quote(folder_name)}/" if base_url else None
         person.names = [f"{Path(c.routine.path).stem}.mp3" for c in person.loaded]
-        person.keys = [build_key(c, settings, cover_key, name)
-                       for c, name in zip(person.loaded, person.names)]
+        # the builder's own key, which the MP3 carries: a folder copied elsewhere keeps it
+        person.keys = [build_key(c, settings, person.cover) for c in person.loaded]
         published = max(Path(path).stat().st_mtime for path in listener.routines)
         person.site_key = digest(person.title, person.description, person.site_base,
-                                 cover_key, list(zip(person.names, person.keys)), published)
-        stale = [not state.up_to_date(person.folder / name, key)
+                                 person.cover_from, list(zip(person.names, person.keys)),
+                                 published)
+        stale = [not up_to_date(person.folder / name, key, settings)
                  for name, key in zip(person.names, person.keys)]
-        site_current = state.site_key(person.folder) == person.site_key and all(
+        site_current = record.get("site") == person.site_key and all(
             (person.folder / name).is_file() for name in (PAGE_NAME, FEED_NAME))
         for number, (customised, name) in enumerate(zip(person.loaded, person.names)):
             if not stale[number]:
-                record = state.data["outputs"].get(str((person.folder / name).resolve()), {})
                 set_row(index, number, Result(listener.name, customised.routine.path,
                                               UP_TO_DATE, 0.0, person.folder / name,
-                                              record.get("duration_ms")))
+                                              _duration_ms(person.folder / name)))
             if stale[number] or any(stale) or not site_current:
-                if not person.cover:
-                    person.cover = listener.cover or make_cover(person.title, subtitle)
                 task = Task(len(tasks), listener.name, name, customised, settings,
-                            person.cover, encode=stale[number])
+                            person.cover, person.keys[number], encode=stale[number])
                 owner[task.id] = (index, number)
                 tasks.append(task)
                 person.pending += 1
@@ -222,14 +235,14 @@ def batch(manifest: str | Path, output: str | Path, jobs: int | None = None,
     def finish(person: _Listener) -> None:
         """Write a listener's site once all their routines are in."""
         if not person.ok:
-            state.record_site(person.folder, None)  # so that the next run writes it
+            # the site folder's record still names the site it holds, the previous one
             person.site = _site(person, address, written=False, complete=False)
             return
         built = [person.built[number] for number in range(len(person.loaded))]
         published = max(Path(path).stat().st_mtime for path in person.listener.routines)
         _write_site(person.folder, built, person.title, person.description, person.cover,
                     person.site_base, published)
-        state.record_site(person.folder, person.site_key)
+        _write_record(person.folder, person.site_key, person.cover_from, person.cover)
         person.site = _site(person, address, written=True, complete=True)
 
     def on_outcome(task: Task, outcome: Outcome) -> None:
@@ -241,9 +254,7 @@ def batch(manifest: str | Path, output: str | Path, jobs: int | None = None,
             if task.encode and text not in task.customised.notes:
                 note(f"{listener.name}: {text}")
         if outcome.built is None:
-            person.ok = False
-            if task.encode:
-                state.forget(target)
+            person.ok = False  # an MP3 left from before carries an older key: built next time
             set_row(index, number, Result(
                 listener.name, task.customised.routine.path, FAILED, outcome.seconds,
                 target if target.exists() else None,
@@ -255,7 +266,6 @@ def batch(manifest: str | Path, output: str | Path, jobs: int | None = None,
                         temp.write_bytes(outcome.data)
                 except OSError as exc:
                     raise cannot_write(target, exc, into=False) from None
-                state.record(target, person.keys[number], outcome.built.plan.duration_ms)
                 set_row(index, number, Result(listener.name, task.customised.routine.path,
                                               BUILT, outcome.seconds, target,
                                               outcome.built.plan.duration_ms))
@@ -296,6 +306,57 @@ def _json(values: dict) -> dict:
     return {key: str(value) if isinstance(value, Path) else
             round(value, 3) if isinstance(value, float) else value
             for key, value in values.items()}
+
+
+def _duration_ms(mp3: Path) -> int | None:
+    """The length of an MP3 routinecast wrote: where its last chapter ends (the top-level
+    chapters run from 0 to the end of the track); None when it cannot be read."""
+    try:
+        return max((end for _, _, end, _ in read_tags(mp3).chapters), default=None)
+    except RoutinecastError:
+        return None
+
+
+def _read_record(folder: Path) -> dict:
+    """The site record in a listener's folder (see `SITE_RECORD`); empty when there is none,
+    or none that can be read (the site is then written again)."""
+    try:
+        record = json.loads((folder / SITE_RECORD).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return record if isinstance(record, dict) else {}
+
+
+def _write_record(folder: Path, site_key: str, cover_from: str, cover: bytes) -> None:
+    """Record that `folder` holds the site whose key is `site_key`, and whose cover,
+    drawn from `cover_from`, is `cover`. Written after the site's files: a batch stopped
+    between the two writes the site again."""
+    write_text_atomic(folder / SITE_RECORD, json.dumps({
+        "site": site_key, "cover_from": cover_from,
+        "cover_sha256": hashlib.sha256(cover).hexdigest()}) + "\n")
+
+
+def _cover(listener: Listener, title: str, subtitle: str, folder: Path, record: dict,
+           drawn: dict[str, bytes]) -> tuple[bytes, str]:
+    """The listener's cover and a digest of what it is made from. Every MP3's build key
+    needs the cover's bytes, and drawing one takes longer than checking all else a listener
+    has: a drawn cover is taken from their site when the record there says it was drawn from
+    the same title and subtitle (and by this version), or from another listener this run."""
+    if listener.cover:
+        return listener.cover, digest("file", listener.cover)
+    cover_from = digest("make_cover", __version__, title, subtitle)
+    if cover_from not in drawn:
+        kept = None
+        if record.get("cover_from") == cover_from:
+            try:
+                kept = (folder / COVER_NAME).read_bytes()
+            except OSError:
+                pass
+        if kept is not None and hashlib.sha256(kept).hexdigest() == record.get("cover_sha256"):
+            drawn[cover_from] = kept
+        else:
+            drawn[cover_from] = make_cover(title, subtitle)
+    return drawn[cover_from], cover_from
 
 
 def _check_copy(customised: Customised, folder: Path) -> None:

@@ -1,11 +1,18 @@
-"""The manifest's state file: what makes a batch incremental, resumable and its private
-addresses stable.
+"""The manifest's state file: what keeps private addresses stable across rebuilds.
 
 It lives beside the manifest (`.NAME.state.json`, hidden, readable by its owner only) and
-holds each listener's private token, and for each output written the digest of the inputs it
-was built from (its *key*) with the file's size and time, so that an output whose inputs are
-unchanged is not built again, and a batch interrupted half way picks up where it stopped. It
-is written atomically after every output.
+holds each listener's private token: the one thing a batch cannot find again in its outputs
+(a token is random, and a folder's name cannot say which listener it was made for once they
+are renamed or the output moved). Whether an MP3 is up to date is the builder's build key,
+which travels in the MP3 itself, and whether a site is, a record in the site's folder (see
+`batch`): so an output folder copied elsewhere stays up to date, and deleting the state file
+costs nothing but new private addresses.
+
+Two batches may run on one manifest at once (into two outputs, say): each change is a
+read-modify-write of the file under an exclusive lock (`fcntl.flock` on `.NAME.state.lock`
+beside it), so that neither loses the tokens the other made, and both give a listener the
+same token. Where there is no `fcntl` (Windows) there is no lock: run one batch at a time
+per manifest there.
 """
 
 from __future__ import annotations
@@ -14,97 +21,108 @@ import hashlib
 import json
 import os
 import secrets
-from dataclasses import replace
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
-from .. import __version__
-from ..builder import BuildSettings
-from ..files import cannot_write, replacing
 from ..errors import RoutinecastError
-from ..overrides import Customised
+from ..files import cannot_write, replacing
 
-STATE_VERSION = 1
+try:
+    import fcntl
+except ImportError:  # Windows: see the module's docstring
+    fcntl = None  # type: ignore[assignment]
+
+STATE_VERSION = 2
+"""Version 1 also kept each output's key and each site's: those are now in the outputs."""
 TOKEN_BYTES = 16
 """128 bits: a private folder's name cannot be guessed."""
 
 
 class StateError(RoutinecastError):
-    """The state file is damaged."""
+    """The state file is damaged, or cannot be locked."""
 
 
 def state_path(manifest: Path) -> Path:
     return manifest.parent / f".{manifest.name}.state.json"
 
 
-class State:
-    """The state file's contents, saved after each change."""
+def lock_path(manifest: Path) -> Path:
+    """The lock file beside the state file. It is never removed: a batch that removed it
+    while another waited on it would let a third lock a new file of the same name."""
+    return manifest.parent / f".{manifest.name}.state.lock"
 
-    def __init__(self, path: Path):
-        self.path = path
-        self.data: dict[str, Any] = {"version": STATE_VERSION, "tokens": {}, "outputs": {},
-                                     "sites": {}}
+
+class State:
+    """The state file of the manifest at `manifest`: each listener's private token."""
+
+    def __init__(self, manifest: Path):
+        self.path = state_path(manifest)
+        self.lock = lock_path(manifest)
+        self.tokens: dict[str, str] = self._read()
+
+    def _read(self) -> dict[str, str]:
         try:
-            text = path.read_text(encoding="utf-8")
+            text = self.path.read_text(encoding="utf-8")
         except FileNotFoundError:
-            return
+            return {}
         except OSError as exc:
-            raise StateError(f"cannot be read ({exc.strerror})", path) from None
+            raise StateError(f"cannot be read ({exc.strerror})", self.path) from None
         try:
             data = json.loads(text)
-            if not isinstance(data, dict) or data.get("version") != STATE_VERSION or \
-                    not all(isinstance(data.get(key), dict)
-                            for key in ("tokens", "outputs", "sites")):
+            # version 1 is read too: its tokens are the addresses listeners subscribed to
+            if not isinstance(data, dict) or data.get("version") not in (1, STATE_VERSION) \
+                    or not isinstance(data.get("tokens"), dict) \
+                    or not all(isinstance(token, str) for token in data["tokens"].values()):
                 raise ValueError("not a batch state file")
         except ValueError as exc:
-            raise StateError(f"is damaged ({exc}); move it away to start afresh (every output "
-                             "is built again, and private folders get new addresses)",
-                             path) from None
-        self.data = data
+            raise StateError(f"is damaged ({exc}); move it away to start afresh (private "
+                             "folders then get new addresses)", self.path) from None
+        return dict(data["tokens"])
 
     def token(self, listener: str) -> str:
         """`listener`'s private token, made (and kept) the first time it is asked for."""
-        tokens = self.data["tokens"]
-        if listener not in tokens:
-            tokens[listener] = secrets.token_hex(TOKEN_BYTES)
-            self.save()
-        return tokens[listener]
+        return self.tokens_for([listener])[listener]
 
-    def up_to_date(self, target: Path, key: str) -> bool:
-        """Whether `target` is as built from inputs whose key is `key`."""
-        record = self.data["outputs"].get(str(target.resolve()))
-        if not record or record.get("key") != key:
-            return False
+    def tokens_for(self, listeners: Iterable[str]) -> dict[str, str]:
+        """Each of `listeners`' private tokens, those not made yet made and saved at once
+        (one write for a thousand new listeners, not a thousand)."""
+        listeners = list(listeners)
+        if any(listener not in self.tokens for listener in listeners):
+            with self._locked():
+                # another batch may have saved tokens since this one read the file: theirs
+                # are kept, and a listener they made one for gets the same
+                self.tokens = self._read()
+                missing = [listener for listener in listeners if listener not in self.tokens]
+                for listener in missing:
+                    self.tokens[listener] = secrets.token_hex(TOKEN_BYTES)
+                if missing:
+                    self._save()
+        return {listener: self.tokens[listener] for listener in listeners}
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Hold the exclusive lock on the state file (waiting for another batch's)."""
+        if fcntl is None:
+            yield
+            return
         try:
-            info = target.stat()
-        except OSError:
-            return False
-        return record.get("size") == info.st_size and record.get("mtime_ns") == info.st_mtime_ns
+            handle = os.open(self.lock, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise cannot_write(self.lock, exc, into=False) from None
+        try:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX)
+            except OSError as exc:  # a file system without locks (some network mounts)
+                raise StateError(f"cannot be locked ({exc.strerror}); keep the manifest on a "
+                                 "local disk", self.path) from None
+            yield
+        finally:
+            os.close(handle)  # which releases the lock
 
-    def record(self, target: Path, key: str, duration_ms: int | None = None) -> None:
-        """`target` was just written from inputs whose key is `key`."""
-        info = target.stat()
-        self.data["outputs"][str(target.resolve())] = {
-            "key": key, "size": info.st_size, "mtime_ns": info.st_mtime_ns,
-            "duration_ms": duration_ms}
-        self.save()
-
-    def forget(self, target: Path) -> None:
-        if self.data["outputs"].pop(str(target.resolve()), None) is not None:
-            self.save()
-
-    def site_key(self, folder: Path) -> str | None:
-        return self.data["sites"].get(str(folder.resolve()))
-
-    def record_site(self, folder: Path, key: str | None) -> None:
-        if key is None:
-            self.data["sites"].pop(str(folder.resolve()), None)
-        else:
-            self.data["sites"][str(folder.resolve())] = key
-        self.save()
-
-    def save(self) -> None:
-        text = json.dumps(self.data, indent=1, sort_keys=True)
+    def _save(self) -> None:
+        text = json.dumps({"version": STATE_VERSION, "tokens": self.tokens}, indent=1,
+                          sort_keys=True)
         try:
             with replacing(self.path) as temp:
                 temp.write_text(text, encoding="utf-8")
@@ -114,33 +132,10 @@ class State:
 
 
 def digest(*parts: Any) -> str:
-    """A hex digest of `parts`' reprs."""
+    """A hex digest of `parts`' reprs (bytes as they are)."""
     hasher = hashlib.sha256()
     for part in parts:
         data = part if isinstance(part, bytes) else repr(part).encode("utf-8")
         hasher.update(len(data).to_bytes(8, "big"))
         hasher.update(data)
     return hasher.hexdigest()
-
-
-def build_key(customised: Customised, settings: BuildSettings, cover: bytes,
-              name: str) -> str:
-    """The key of one output: every input that shapes its bytes. The routine as customised
-    (every value spelt out, its voice included), the build settings (but not where the
-    speech cache is), the cover (its bytes, or what it is drawn from), the file name,
-    routinecast's version, and the size and time of every music file."""
-    music = settings.sound.music
-    return digest("routinecast", __version__, customised, replace(settings, cache_dir=None),
-                  hashlib.sha256(cover).hexdigest(), name, list(_stamps(music)))
-
-
-def _stamps(paths: Iterable[Path]) -> Iterable[tuple[str, int, int]]:
-    for path in paths:
-        path = Path(path)
-        files = sorted(path.iterdir()) if path.is_dir() else [path]
-        for file in files:
-            try:
-                info = file.stat()
-            except OSError:
-                continue
-            yield str(file), info.st_size, info.st_mtime_ns

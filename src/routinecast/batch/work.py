@@ -2,10 +2,10 @@
 process, a local worker process, or a Dask worker on another machine).
 
 A task carries everything it needs (the routine loaded and customised, the build settings,
-the cover), so that a worker needs routinecast and a speech cache but none of the
-coordinator's files; it writes only into a temp folder of its own and hands back the MP3's
-bytes, which the coordinator writes atomically into place. A worker killed mid-task leaves
-nothing anywhere but its own temp folder.
+the cover, the build key), so that a worker needs routinecast and a speech cache but none of
+the coordinator's files; it writes only into a temp folder of its own and hands back the
+MP3's bytes, which the coordinator writes atomically into place. A worker killed mid-task
+leaves nothing anywhere but its own temp folder.
 """
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ import traceback
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ..builder import Built, BuildSettings, build_loaded, prepare, resolved_text
+from ..builder import Built, BuildSettings, prepare, resolved_text, write_mp3
 from ..errors import InputError, RoutinecastError
 from ..overrides import Customised
+from ..sound import check_music, playlist
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,10 @@ class Task:
     """How to build it (the speech cache: the worker's own when `cache_dir` is None)."""
     cover: bytes
     """The PNG cover the MP3 carries."""
+    key: str
+    """The build key the MP3 carries, as the coordinator computed it (`builder.build_key`):
+    a worker on another machine would compute another from its own voice files and without
+    the routine file, and the coordinator's next run would build the MP3 again."""
     encode: bool = True
     """False: only synthesise and plan (for the page of an MP3 that is up to date)."""
 
@@ -71,10 +76,16 @@ def run_task(task: Task) -> Outcome:
             built = Built(Path(task.name), prepared.plan, None, prepared.routine,
                           resolved_text(task.customised, prepared.routine))
             return Outcome(built, None, time.perf_counter() - started, tuple(notes))
+        settings = task.settings
+        if settings.sound.music:  # this machine's copies of the music, at the same paths
+            check_music(playlist(settings.sound.music), settings.sample_rate)
         with tempfile.TemporaryDirectory(prefix="routinecast-batch-") as folder:
+            # as `build_loaded` builds one MP3, but stamped with the coordinator's key
+            prepared = prepare(task.customised.routine, settings, None, notes.append)
             target = Path(folder) / task.name
-            built = build_loaded([task.customised], target, task.settings,
-                                 on_note=notes.append, cover=task.cover)[0]
+            built = write_mp3(prepared, target, settings, None,
+                              resolved_text(task.customised, prepared.routine), task.cover,
+                              task.key)
             data = target.read_bytes()
         return Outcome(replace(built, path=Path(task.name)), data,
                        time.perf_counter() - started, tuple(notes))
