@@ -113,21 +113,36 @@ def test_split_and_m4b_outputs_are_skipped_when_up_to_date(tmp_path, speech_cach
 
 def test_a_warm_build_imports_no_scipy_pillow_or_voice(tmp_path, speech_cache):
     """With every clip and its figures in the cache, a build levels, meters and encodes from
-    them: scipy and the voice's engine are never imported, nor Pillow when the cover is
-    given rather than drawn."""
+    them: scipy and the voice's engine are never imported, nor Pillow (the drawn cover is
+    kept beside the cache), nor the share site's modules."""
     out = tmp_path / "out"
     build([FIXTURES / "small.yaml"], out, BuildSettings(cache_dir=speech_cache))
     script = (
         "import sys\n"
-        "from routinecast.builder import BuildSettings, build\n"
-        f"build([{str(FIXTURES / 'small.yaml')!r}], {str(out)!r},\n"
-        f"      BuildSettings(cache_dir={str(speech_cache)!r}, force=True),\n"
-        "      cover=bytes.fromhex('89504e470d0a1a0a'))\n"
+        "from routinecast.cli import cli\n"
+        "try:\n"
+        f"    cli(['build', '-q', '--force', {str(FIXTURES / 'small.yaml')!r}, '-o', {str(out)!r},\n"
+        f"          '--cache-dir', {str(speech_cache)!r}])\n"
+        "except SystemExit as exc:\n"
+        "    assert not exc.code, exc.code\n"
         "print(sorted({m.split('.')[0] for m in sys.modules}"
-        " & {'scipy', 'PIL', 'piper', 'onnxruntime'}))\n")
+        " & {'scipy', 'PIL', 'piper', 'onnxruntime', 'http'}"
+        " | {m for m in sys.modules if m.startswith('routinecast.share.')} - {'routinecast.share.chapters'}))\n")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           check=True)
     assert done.stdout.strip() == "[]"
+    assert (out / "small.mp3").is_file()
+
+
+def test_a_drawn_cover_is_kept_and_a_torn_one_drawn_again(tmp_path):
+    from routinecast.cover import kept_cover, make_cover
+
+    first = kept_cover(tmp_path, "Neck Release", "2 chapters")
+    (kept,) = tmp_path.glob("*.png")
+    assert first == kept.read_bytes() == make_cover("Neck Release", "2 chapters")
+    kept.write_bytes(first[: len(first) // 2])  # torn: drawn and kept again
+    assert kept_cover(tmp_path, "Neck Release", "2 chapters") == first == kept.read_bytes()
+    assert kept_cover(tmp_path, "Neck Release", "3 chapters") != first
 
 
 def test_figures_are_kept_with_each_clip_and_remade_when_damaged(tmp_path):

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
 from . import __version__
-from .cover import make_cover
+from .cover import kept_cover, make_cover
 from .dump import dump_routine
 from .errors import (EngineUnavailable, InputError, OutputError, OverrideError, RoutineError,
                      TaggingError, setting)
@@ -208,10 +208,14 @@ def resolved_text(customised: Customised, spoken: Routine | None = None) -> str:
     return dump_routine(routine, "\n".join(comment))
 
 
-def cover_for(plan: Plan) -> bytes:
-    """The cover an MP3 gets unless one is given: its title, and its length in minutes."""
+def cover_for(plan: Plan, settings: BuildSettings | None = None) -> bytes:
+    """The cover an MP3 gets unless one is given: its title, and its length in minutes;
+    kept beside the speech cache of `settings` (when given) and drawn only once."""
     chapters = len(plan.leaf_chapters())
-    return make_cover(plan.title, f"{chapters} chapters · {round(plan.duration_ms / 60_000)} min")
+    subtitle = f"{chapters} chapters · {round(plan.duration_ms / 60_000)} min"
+    if settings is None:
+        return make_cover(plan.title, subtitle)
+    return kept_cover(settings.cache().directory / "covers", plan.title, subtitle)
 
 
 COVER_ROOM = 256 * 1024
@@ -223,17 +227,18 @@ class _Drawing:
     """The cover, drawn in a thread while the track encodes: Pillow takes a while to start
     and to compress the picture, and the build only waits on the encoder then."""
 
-    def __init__(self, cover: bytes | None, plan: Plan):
+    def __init__(self, cover: bytes | None, plan: Plan, settings: BuildSettings):
         self.cover = cover
         self.failed: BaseException | None = None
         self.thread = None
         if cover is None:
-            self.thread = threading.Thread(target=self._draw, args=(plan,), daemon=True)
+            self.thread = threading.Thread(target=self._draw, args=(plan, settings),
+                                           daemon=True)
             self.thread.start()
 
-    def _draw(self, plan: Plan) -> None:
+    def _draw(self, plan: Plan, settings: BuildSettings) -> None:
         try:
-            self.cover = cover_for(plan)
+            self.cover = cover_for(plan, settings)
         except BaseException as exc:  # handed to the build, which raises it
             self.failed = exc
 
@@ -273,7 +278,7 @@ def write_mp3(prepared: Prepared, path: Path, settings: BuildSettings = BuildSet
     routine_text = routine_text or dump_routine(prepared.routine)
     track, total = _calibrated(prepared, settings)
     report = (lambda done: progress("encoding", done, total)) if progress else None
-    drawing = _Drawing(cover, prepared.plan)
+    drawing = _Drawing(cover, prepared.plan, settings)
     with replacing(path) as temp:
         ensure_space(temp.parent, _mp3_size(total, settings, (len(cover) if cover else COVER_ROOM)
                                             + len(routine_text)), path)
@@ -300,7 +305,7 @@ def write_m4b(prepared: Prepared, path: Path, settings: BuildSettings = BuildSet
         tags["artist"] = routine.author
     if routine.description:
         tags["comment"] = routine.description
-    cover = cover or cover_for(plan)  # ffmpeg takes it as an input: drawn first
+    cover = cover or cover_for(plan, settings)  # ffmpeg takes it as an input: drawn first
     with replacing(path) as temp:
         _until_on_target(track, lambda: encode_m4b(
             track.blocks(), temp, settings.sample_rate, settings.bitrate, total, chapters,
@@ -333,7 +338,7 @@ def write_split(prepared: Prepared, path: Path, settings: BuildSettings = BuildS
         raise InputError(f"{folder} holds files routinecast did not write; move them away "
                          f"or give another {setting('output')}")
     routine_text = routine_text or dump_routine(routine)
-    drawing = _Drawing(cover, plan)
+    drawing = _Drawing(cover, plan, settings)
     track, total = _calibrated(prepared, settings)
     chapters = plan.leaf_chapters()
     names = [f"{number:02d}-{slugify(chapter.title) or 'chapter'}.mp3"

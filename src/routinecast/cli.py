@@ -18,10 +18,7 @@ from .overrides import command_line, load_profile, write_profile_example
 from .plan import format_table, plan_to_json
 from .checks import SPEED_RANGE
 from .settings import SETTINGS, Setting
-from .share import share
-from .share.feed import FEED_NAME, served_feed
-from .share.serve import lan_address, make_server, qr_text
-from .tts import ENGINES, language_family, list_voices
+from .tts import ENGINES
 from .sound import LOUDNESS_RANGE, SoundSettings
 
 _NO_ARGS_IS_HELP = getattr(click.exceptions, "NoArgsIsHelpError", ())
@@ -284,6 +281,8 @@ def share_command(routines, output, title, description, base_url, quiet, **optio
     layers = _layers(options)
     progress = _Progress(quiet)
     try:
+        from .share import share  # here: a build need not load the share site's modules
+
         shared = share(routines, output, settings, layers, title, description, base_url,
                        progress, _reporter(progress, quiet), _note)
     finally:
@@ -310,6 +309,9 @@ def serve_command(folder, port, lan, quiet) -> None:
 
     Only this machine can connect unless --lan is given. Stop with Ctrl-C.
     """
+    from .share.feed import FEED_NAME, served_feed
+    from .share.serve import lan_address, make_server, qr_text
+
     server = make_server(folder, "0.0.0.0" if lan else "127.0.0.1", port, served_feed,
                          None if quiet else lambda line: click.echo(line, err=True))
     host = lan_address() if lan else "127.0.0.1"
@@ -445,6 +447,8 @@ def draft_command(article, output, force, show_plan, timeout, cache_dir, quiet) 
 def voices_command(engine, language, offline) -> None:
     """List the speech engines, their voices and languages, and whether each can be used
     on this machine right now."""
+    from .tts import language_family, list_voices
+
     family = language_family(language) if language else None
     rows = [voice for voice in list_voices(check_network=not offline)
             if (engine is None or voice.engine == engine)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import colorsys
 import hashlib
 import io
+from pathlib import Path
 
 COVER_PX = 1400
 """The smallest size Apple Podcasts accepts; larger only makes every MP3 heavier."""
@@ -56,6 +57,38 @@ def make_cover(title: str, subtitle: str = "", size: int = COVER_PX) -> bytes:
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=True)
     return out.getvalue()
+
+
+COVER_FORMAT = "cover-1"
+"""Changes whenever `make_cover` draws differently, so that no kept cover is stale."""
+_PNG_START = b"\x89PNG\r\n\x1a\n"
+_PNG_END = b"IEND\xaeB`\x82"
+
+
+def kept_cover(folder: Path, title: str, subtitle: str = "") -> bytes:
+    """`make_cover(title, subtitle)`, kept in `folder` so that it is drawn once: a warm build
+    then neither starts Pillow nor spends a core compressing a picture while it encodes."""
+    from .errors import RoutinecastError
+    from .files import replacing
+
+    key = hashlib.sha256("\0".join((COVER_FORMAT, str(COVER_PX), title, subtitle))
+                         .encode("utf-8")).hexdigest()
+    path = Path(folder) / f"{key}.png"
+    try:
+        data = path.read_bytes()
+        # a cut-short file (a write torn by a power cut) lacks the PNG's closing chunk
+        if data.startswith(_PNG_START) and data.endswith(_PNG_END):
+            return data
+    except OSError:
+        pass
+    data = make_cover(title, subtitle)
+    try:
+        # a lost rename only means drawing it again: the folder need not be flushed
+        with replacing(path, sync_folder=False) as temp:
+            temp.write_bytes(data)
+    except RoutinecastError:  # a cover that cannot be kept costs time, not the build
+        pass
+    return data
 
 
 def _rgb(hue: float, saturation: float, value: float) -> tuple[int, int, int]:
