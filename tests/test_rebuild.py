@@ -185,3 +185,17 @@ def test_the_level_from_figures_is_what_the_meter_reads(speech_cache):
         pass
     assert abs(track.meter.integrated() - track.predicted) < CHECK_LU
     assert not track.missed() and track.corrections == 0
+
+
+def test_ffmpeg_is_found_where_imageio_ffmpeg_would_find_it_without_running_it(monkeypatch):
+    """`ffmpeg_exe` skips imageio-ffmpeg's `ffmpeg -version` run by looking in its wheel's
+    binaries folder: the same file it would give. Should the wheel's layout change, the
+    lookup gives None and imageio-ffmpeg decides; this test says so the day it happens."""
+    import imageio_ffmpeg
+
+    from routinecast import ffmpeg
+
+    monkeypatch.delenv("IMAGEIO_FFMPEG_EXE", raising=False)
+    assert ffmpeg._bundled_exe() == imageio_ffmpeg.get_ffmpeg_exe()
+    monkeypatch.setenv("IMAGEIO_FFMPEG_EXE", "/opt/ffmpeg")  # the user's choice comes first
+    assert ffmpeg.ffmpeg_exe() == "/opt/ffmpeg"

@@ -6,6 +6,7 @@ back MP3s for checking. ffmpeg's failures become `AudioError`.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import shutil
@@ -27,6 +28,10 @@ LAME_QUALITY = 3
 
 
 def ffmpeg_exe() -> str:
+    """The ffmpeg that imageio-ffmpeg's wheel brings (or `IMAGEIO_FFMPEG_EXE`)."""
+    exe = os.environ.get("IMAGEIO_FFMPEG_EXE") or _bundled_exe()
+    if exe:
+        return exe
     try:
         import imageio_ffmpeg
 
@@ -34,6 +39,20 @@ def ffmpeg_exe() -> str:
     except (ImportError, RuntimeError) as exc:
         raise AudioError(f"ffmpeg is not available ({exc}); reinstall routinecast so that "
                          "the imageio-ffmpeg wheel comes with it") from None
+
+
+def _bundled_exe() -> str | None:
+    """The one ffmpeg binary in imageio-ffmpeg's `binaries` folder, found without importing
+    it: `get_ffmpeg_exe` runs `ffmpeg -version` first, a process that costs a warm build
+    more than a tenth of its time beyond the encoder. Anything else in that folder than one
+    executable (a changed wheel layout) gives None, and `get_ffmpeg_exe` decides."""
+    spec = importlib.util.find_spec("imageio_ffmpeg")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    found = [path for folder in spec.submodule_search_locations
+             for path in (Path(folder) / "binaries").glob("ffmpeg*")
+             if path.is_file() and os.access(path, os.X_OK)]
+    return str(found[0]) if len(found) == 1 else None
 
 
 def _run(args: list[str], what: str, data: bytes | None = None,
