@@ -1,6 +1,6 @@
 """Build speed and memory: the demo routines cold and warm (piper and espeak-ng), one routine
-warm against a bare encode of its PCM, an unchanged rebuild, and a generated 3-hour routine
-with and without a music bed.
+warm against a bare encode of its PCM, an unchanged rebuild, a batch with one and two
+jobs, and a generated 3-hour routine with and without a music bed.
 
 Each build runs as its own `routinecast build` process; peak RSS is that process's own
 (with the ffmpeg it runs), read from wait4. Timings that are compared (a build against a
@@ -34,6 +34,9 @@ MUSIC_TARGET = 150
 ENCODE_RATIO_TARGET = 1.3
 """A warm build of one routine against a bare encode of its PCM, same encoder settings."""
 NO_OP_TARGET_S = 0.2
+BATCH_TARGET = 1.7
+"""`batch --jobs 2` against `--jobs 1`: throughput of 20 listeners x content/, cache warm."""
+BATCH_LISTENERS = 20
 PAIRS = 5
 ONE_ROUTINE = "low-back-stretches.yaml"
 
@@ -156,6 +159,24 @@ def unchanged_rebuild(routine: Path, out: Path, cache: Path) -> None:
     print(f"  {wall:.3f} s (target <= {NO_OP_TARGET_S} s: {verdict(wall <= NO_OP_TARGET_S)})")
 
 
+def batch_throughput(cache: Path) -> None:
+    """A batch of `BATCH_LISTENERS` listeners (each their own hold scale) x content/ with
+    one build at a time and with two: what `--jobs` buys on this machine's cores. Run in
+    this process (the batch starts its own workers); the speech is warmed first."""
+    from routinecast.batch.bench import throughput
+    from routinecast.builder import BuildSettings
+
+    settings = BuildSettings(cache_dir=cache)
+    one = throughput(1, BATCH_LISTENERS, settings=settings)
+    two = throughput(2, BATCH_LISTENERS, settings=settings, warmed=True)
+    ratio = two.per_minute / one.per_minute
+    print(f"\nbatch of {BATCH_LISTENERS} listeners x content/ ({one.builds} routines, "
+          f"speech cache warm)")
+    print(f"  --jobs 1: {one.seconds:.1f} s ({one.per_minute:.1f} routines/min); --jobs 2: "
+          f"{two.seconds:.1f} s ({two.per_minute:.1f}/min); {ratio:.2f}x (target >= "
+          f"{BATCH_TARGET}x on {os.cpu_count()} cores: {verdict(ratio >= BATCH_TARGET)})")
+
+
 def three_hour_routine(path: Path) -> None:
     """About three hours: 45 exercises of two sides x 2 sets x 55 s, with phases and cues."""
     lines = ["title: Three Hour Mobility", "defaults: {rest: 10s, countdown: 3}",
@@ -198,6 +219,7 @@ def main() -> None:
         one = ROOT / "content" / ONE_ROUTINE
         against_bare_encode(one, out / "one.mp3", cache, temp)
         unchanged_rebuild(one, out / "again.mp3", cache)
+        batch_throughput(cache)
         if espeak:
             content_builds("espeak-ng cold builds of content/ (--engine espeak, empty cache)",
                            routines, out, temp / "espeak-cache", TARGETS["espeak cold"],
