@@ -161,7 +161,7 @@ def test_rebuild_uses_the_cache_only(built, tmp_path, speech_cache, monkeypatch)
 
 def test_failed_build_keeps_the_good_file_and_leaves_no_temp(built, tmp_path, speech_cache,
                                                             monkeypatch):
-    import routinecast.sound as sound_module
+    import routinecast.sound.mixing as sound_module
 
     target = tmp_path / "small.mp3"
     target.write_bytes(built["small"].path.read_bytes())

@@ -16,7 +16,8 @@ import pytest
 
 from routinecast.builder import BuildSettings, build, prepare
 from routinecast.routine import load_routine
-from routinecast.sound import CHECK_LU, Track
+from routinecast.sound import Track
+from routinecast.sound.track import CHECK_LU
 from routinecast.tagging import read_build
 
 from audio import RATE, write_wav
@@ -179,12 +180,12 @@ def test_the_level_from_figures_is_what_the_meter_reads(speech_cache):
     settings = BuildSettings(cache_dir=speech_cache)
     prepared = prepare(load_routine(FIXTURES / "small.yaml"), settings)
     track = Track(prepared.plan, prepared.clips, prepared.sounds, RATE, settings.sound,
-                  prepared.figures, prepared.sound_figures)
-    track.calibrate(settings.bitrate)
-    for _ in track.blocks():
+                  prepared.figures, prepared.sound_figures).calibrate()
+    stream = track.blocks()
+    for _ in stream:
         pass
-    assert abs(track.meter.integrated() - track.predicted) < CHECK_LU
-    assert not track.missed() and track.corrections == 0
+    assert abs(stream.heard - track.predicted) < CHECK_LU
+    assert track.corrected(stream.heard) is None and track.corrections == 0
 
 
 def test_ffmpeg_is_found_where_imageio_ffmpeg_would_find_it_without_running_it(monkeypatch):

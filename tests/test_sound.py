@@ -5,19 +5,22 @@ Built tracks are measured with ffmpeg's own meter (`ebur128`), never only with o
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import FrozenInstanceError, replace
 
 import numpy as np
 import pytest
 
 from routinecast.builder import BuildSettings, build, prepare
 from routinecast.ffmpeg import decode_pcm, probe_chapters
-from routinecast.loudness import Peaks, gated, integrated, limiter_gain, true_peak_db
+from routinecast.loudness import SILENT, Peaks, gated, integrated, limiter_gain, true_peak_db
 from routinecast.plan import TONE_MS, plan_to_dict
 from routinecast.render import sample_index
 from routinecast.routine import load_routine
-from routinecast.sound import (DUCK_RAMP_MS, MusicBed, SoundSettings, Track, duck_gains, mix,
-                               voice_steps)
+from routinecast.sound import SoundSettings, Track
+from routinecast.sound.levelling import voice_steps
+from routinecast.sound.mixing import mix
+from routinecast.sound.music import DUCK_RAMP_MS, MusicBed, duck_gains
+from routinecast.sound.track import CHECK_LU
 from routinecast.tones import tone
 
 from audio import RATE, ebur128, largest_joins, write_wav
@@ -166,6 +169,27 @@ def test_voice_loudness_without_rendering_matches_the_meter(speech_cache):
         integrated(rendered.astype(float) / 32768, RATE), abs=0.05)
 
 
+def test_calibration_returns_the_track_at_its_level_and_a_correction_a_new_one(speech_cache):
+    """Only a calibrated track can be streamed; what the meter reads of a stream either
+    leaves it standing or gives a new track at the corrected level (once at most), and the
+    first one is left as it was."""
+    prepared = prepare(load_routine(FIXTURES / "small.yaml"),
+                       BuildSettings(cache_dir=speech_cache))
+    track = Track(prepared.plan, prepared.clips, prepared.sounds, RATE,
+                  SoundSettings()).calibrate()
+    assert track.corrections == 0 and track.channels == 1
+    assert track.read(track.predicted) == track.measured == track.read(SILENT)
+    assert track.corrected(track.predicted + CHECK_LU / 2) is None  # on target: it stands
+    assert track.corrected(SILENT) is None  # the meter read nothing
+    corrected = track.corrected(track.predicted - 0.5)  # read half an LU quiet
+    assert corrected.speech_lufs == track.speech_lufs + 0.5 and corrected.corrections == 1
+    assert corrected.predicted > track.predicted and corrected.measured != track.measured
+    assert corrected.corrected(corrected.predicted - 0.5) is None  # one correction at most
+    assert track.corrections == 0 and track.corrected(track.predicted - 0.5) == corrected
+    with pytest.raises(FrozenInstanceError):
+        track.speech_lufs = 0.0
+
+
 # -- the music bed -------------------------------------------------------------------------
 
 
@@ -189,8 +213,7 @@ def with_music(tmp_path_factory, speech_cache):
     [built] = build([FIXTURES / "small.yaml"], folder / "out", settings)
     prepared = prepare(load_routine(FIXTURES / "small.yaml"), settings)
     track = Track(prepared.plan, prepared.clips, prepared.sounds, RATE, settings.sound)
-    track.calibrate(settings.bitrate)
-    levels = track.levels.at(track.speech_lufs)
+    levels = track.levels.at(track.calibrate().speech_lufs)
     voice = np.concatenate(list(mix(prepared.plan, levels, RATE, 2, None)))
     silent = replace(levels, speech={text: np.zeros_like(c) for text, c in levels.speech.items()},
                      sounds={name: np.zeros_like(c) for name, c in levels.sounds.items()})
@@ -266,7 +289,7 @@ def test_loud_percussive_music_keeps_true_peak_under_the_limit(run, tmp_path):
 
 def test_music_loops_without_a_gap():
     """Each file fades out as the next (or the loop's start) fades in: no hole at the join."""
-    from routinecast.sound import _faded
+    from routinecast.sound.music import _faded
 
     steady = [np.full((1000, 2), 0.5) for _ in range(10)]
     out = np.concatenate(list(_faded(iter(steady), 441)))

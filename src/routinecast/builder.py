@@ -27,8 +27,8 @@ from .saying import spoken_form
 from .overrides import Customised, Overrides, customise
 from .plan import lengthen, make_plan, spoken_texts
 from .render import sample_index, total_samples
-from .sound import (Measured, SoundSettings, Track, check_music, clip_figures, cue_sounds,
-                    playlist, sound_files, sound_lengths)
+from .sound import (Calibrated, Measured, SoundSettings, Track, check_music, clip_figures,
+                    cue_sounds, playlist, sound_files, sound_lengths)
 from .routine import load_routine, slugify
 from .tagging import read_build, read_tags, write_m4b_build, write_tags
 from .tts import open_engine, synthesize_all, voice_files
@@ -250,21 +250,26 @@ class _Drawing:
         return self.cover
 
 
-def _calibrated(prepared: Prepared, settings: BuildSettings) -> tuple[Track, int]:
+def _calibrated(prepared: Prepared, settings: BuildSettings) -> tuple[Calibrated, int]:
     """The track levelled to the settings' target, and its length in samples."""
     track = Track(prepared.plan, prepared.clips, prepared.sounds, settings.sample_rate,
                   settings.sound, prepared.figures, prepared.sound_figures)
-    track.calibrate(settings.bitrate)
-    return track, total_samples(prepared.plan, settings.sample_rate)
+    return track.calibrate(), total_samples(prepared.plan, settings.sample_rate)
 
 
-def _until_on_target(track: Track, encode: Callable[[], None]) -> None:
-    """Run `encode` (which streams `track.blocks()` to the encoder), and again, corrected,
-    in the rare case that the meter running over the stream read it off the level its
-    figures predicted (see `Track.missed`)."""
-    encode()
-    while track.missed():
-        encode()
+def _until_on_target(track: Calibrated,
+                     encode: Callable[[Iterator[np.ndarray]], None]) -> Measured:
+    """Run `encode` on `track.blocks()` (streaming them to the encoder), and again on the
+    track corrected, in the rare case that the meter running over the stream read it off the
+    level its figures predicted (see `Calibrated.corrected`); what the file measures."""
+    while True:
+        stream = track.blocks()
+        encode(stream)
+        heard = stream.heard
+        corrected = track.corrected(heard)
+        if corrected is None:
+            return track.read(heard)
+        track = corrected
 
 
 def write_mp3(prepared: Prepared, path: Path, settings: BuildSettings = BuildSettings(),
@@ -282,12 +287,12 @@ def write_mp3(prepared: Prepared, path: Path, settings: BuildSettings = BuildSet
     with replacing(path) as temp:
         ensure_space(temp.parent, _mp3_size(total, settings, (len(cover) if cover else COVER_ROOM)
                                             + len(routine_text)), path)
-        _until_on_target(track, lambda: encode_mp3(
-            track.blocks(), temp, settings.sample_rate, settings.bitrate, total, report,
+        measured = _until_on_target(track, lambda blocks: encode_mp3(
+            blocks, temp, settings.sample_rate, settings.bitrate, total, report,
             name=path.name, channels=track.channels))
         write_tags(temp, prepared.routine, prepared.plan, f"routinecast {__version__}",
                    routine_text, drawing.result(), build=key)
-    return Built(path, prepared.plan, track.measured, prepared.routine, routine_text)
+    return Built(path, prepared.plan, measured, prepared.routine, routine_text)
 
 
 def write_m4b(prepared: Prepared, path: Path, settings: BuildSettings = BuildSettings(),
@@ -307,12 +312,12 @@ def write_m4b(prepared: Prepared, path: Path, settings: BuildSettings = BuildSet
         tags["comment"] = routine.description
     cover = cover or cover_for(plan, settings)  # ffmpeg takes it as an input: drawn first
     with replacing(path) as temp:
-        _until_on_target(track, lambda: encode_m4b(
-            track.blocks(), temp, settings.sample_rate, settings.bitrate, total, chapters,
+        measured = _until_on_target(track, lambda blocks: encode_m4b(
+            blocks, temp, settings.sample_rate, settings.bitrate, total, chapters,
             tags, cover, report, path.name, track.channels))
         if key is not None:
             write_m4b_build(temp, key)
-    return Built(path, plan, track.measured, routine, routine_text or dump_routine(routine))
+    return Built(path, plan, measured, routine, routine_text or dump_routine(routine))
 
 
 def split_folder(playlist: Path) -> Path:
@@ -351,8 +356,8 @@ def write_split(prepared: Prepared, path: Path, settings: BuildSettings = BuildS
         ensure_space(temp_folder, _mp3_size(total, settings, len(chapters) * (
             (len(cover) if cover else COVER_ROOM) + len(routine_text))), folder)
 
-        def encode_parts() -> None:
-            blocks, done = _Cutter(track.blocks()), 0
+        def encode_parts(stream: Iterator[np.ndarray]) -> None:
+            blocks, done = _Cutter(stream), 0
             for number, (chapter, name) in enumerate(zip(chapters, names), start=1):
                 length = (sample_index(chapter.end_ms, rate)
                           - sample_index(chapter.start_ms, rate))
@@ -366,9 +371,9 @@ def write_split(prepared: Prepared, path: Path, settings: BuildSettings = BuildS
                 done += length
             blocks.finish()  # the meter must have heard the whole track
 
-        _until_on_target(track, encode_parts)
+        measured = _until_on_target(track, encode_parts)
     write_text_atomic(path, "\n".join(lines) + "\n")
-    return Built(path, plan, track.measured, routine, routine_text)
+    return Built(path, plan, measured, routine, routine_text)
 
 
 def _mp3_size(samples: int, settings: BuildSettings, tags: int) -> int:

@@ -27,7 +27,7 @@ _NOTES = {
 @lru_cache(maxsize=None)
 def tone(name: str, sample_rate: int) -> np.ndarray:
     """Cue `name` as float samples peaking at 1.0, exactly `TONE_MS[name]` long at
-    `sample_rate`; sound.py sets its level and softens its edges."""
+    `sample_rate`; sound/levelling.py sets its level and softens its edges."""
     length = TONE_MS[name] * sample_rate // 1000
     t = np.arange(length) / sample_rate
     wave = np.zeros(length)
