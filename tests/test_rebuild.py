@@ -200,3 +200,33 @@ def test_ffmpeg_is_found_where_imageio_ffmpeg_would_find_it_without_running_it(m
     assert ffmpeg._bundled_exe() == imageio_ffmpeg.get_ffmpeg_exe()
     monkeypatch.setenv("IMAGEIO_FFMPEG_EXE", "/opt/ffmpeg")  # the user's choice comes first
     assert ffmpeg.ffmpeg_exe() == "/opt/ffmpeg"
+
+
+@pytest.mark.slow
+def test_a_track_built_again_calibrates_in_one_round_to_the_same_level(tmp_path, speech_cache,
+                                                                         monkeypatch):
+    """The level a calibration ends on is kept beside the speech cache: the same track again
+    starts there and stops at once, and sounds the same; a changed track searches anew."""
+    from routinecast.ffmpeg import decode_pcm
+
+    rounds = []
+    loudness = Track.loudness
+    monkeypatch.setattr(Track, "loudness",
+                        lambda self, lufs: rounds.append(lufs) or loudness(self, lufs))
+    cache = tmp_path / "cache"
+    shutil.copytree(speech_cache, cache)  # the clips, without the levels kept by other tests
+    shutil.rmtree(cache / "levels", ignore_errors=True)
+    settings = BuildSettings(cache_dir=cache, force=True)
+    build([FIXTURES / "small.yaml"], tmp_path / "a", settings)
+    first = len(rounds)
+    assert first >= 2 and len(list((cache / "levels").glob("*.txt"))) == 1
+    rounds.clear()
+    build([FIXTURES / "small.yaml"], tmp_path / "b", settings)
+    assert len(set(rounds)) == 1  # worked out once (and read back from there)
+    assert np.array_equal(decode_pcm(tmp_path / "a" / "small.mp3", RATE),
+                          decode_pcm(tmp_path / "b" / "small.mp3", RATE))
+    rounds.clear()
+    louder = BuildSettings(cache_dir=cache, force=True, sound=settings.sound.__class__(
+        loudness_lufs=-14.0))
+    build([FIXTURES / "small.yaml"], tmp_path / "c", louder)
+    assert len(set(rounds)) >= 2 and len(list((cache / "levels").glob("*.txt"))) == 2

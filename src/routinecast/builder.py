@@ -6,6 +6,7 @@ routine file → Routine → speech clips → Plan → PCM stream → MP3 (temp 
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import threading
 from dataclasses import dataclass, field, replace
@@ -16,7 +17,7 @@ from . import __version__
 from .cover import kept_cover, make_cover
 from .dump import dump_routine
 from .errors import (EngineUnavailable, InputError, OutputError, OverrideError, RoutineError,
-                     TaggingError, setting)
+                     RoutinecastError, TaggingError, setting)
 from .files import (ensure_space, remove_stale, replacing, replacing_folder, unsafe_name,
                     write_text_atomic)
 from .ffmpeg import BookChapter, encode_m4b, encode_mp3, exact_length_ms
@@ -250,11 +251,42 @@ class _Drawing:
         return self.cover
 
 
+LEVELS_FORMAT = "levels-1"
+"""Bumped whenever what goes into a kept calibration's key changes."""
+
+
 def _calibrated(prepared: Prepared, settings: BuildSettings) -> tuple[Calibrated, int]:
-    """The track levelled to the settings' target, and its length in samples."""
+    """The track levelled to the settings' target, and its length in samples.
+
+    The level a calibration ends on is kept beside the speech cache under a digest of all
+    it depends on (the plan, the clips' and cue sounds' figures, the sound settings and
+    the rate): the same track built again starts its search there and ends it in one round
+    rather than three, at the same level, so that its audio is the same."""
     track = Track(prepared.plan, prepared.clips, prepared.sounds, settings.sample_rate,
                   settings.sound, prepared.figures, prepared.sound_figures)
-    return track.calibrate(), total_samples(prepared.plan, settings.sample_rate)
+    # a clip is told from another take of its text by its length and measured energy
+    # (the figures whole are megabytes to hash)
+    clips = [(name, len(samples), repr(figures.get(name) and figures[name].square_sum))
+             for sounds, figures in ((prepared.clips, prepared.figures),
+                                     (prepared.sounds, prepared.sound_figures))
+             for name, samples in sorted(sounds.items())]
+    digest = hashlib.sha256("\0".join(
+        [LEVELS_FORMAT, repr(prepared.plan), repr(settings.sound), str(settings.sample_rate),
+         repr(clips)]).encode("utf-8"))
+    path = settings.cache().directory / "levels" / f"{digest.hexdigest()}.txt"
+    try:
+        start = float(path.read_text(encoding="ascii"))
+    except (OSError, ValueError):
+        start = None
+    calibrated = track.calibrate(start if start is not None and math.isfinite(start) else None)
+    if calibrated.speech_lufs != start:
+        try:
+            # a lost rename only means three rounds next time: the folder need not be flushed
+            with replacing(path, sync_folder=False) as temp:
+                temp.write_text(repr(calibrated.speech_lufs), encoding="ascii")
+        except RoutinecastError:  # a level that cannot be kept costs time, not the build
+            pass
+    return calibrated, total_samples(prepared.plan, settings.sample_rate)
 
 
 def _until_on_target(track: Calibrated,

@@ -144,12 +144,15 @@ class Track:
         self._last = (speech_lufs, level, effect)
         return level, effect
 
-    def calibrate(self) -> Calibrated:
+    def calibrate(self, start: float | None = None) -> Calibrated:
         """The track with speech and music moved together onto the loudness target, allowing
         for what MP3 encoding takes off the level (`ENCODER_DB`). A target the limiter
-        cannot reach without crushing the speech is an error."""
+        cannot reach without crushing the speech is an error.
+
+        The search starts at `start` if given: the level an earlier calibration of the same
+        track ended on, where it ends at once (each round works out the whole mix)."""
         # the voice is centred: in stereo each channel carries it, so it reads as dual mono
-        speech_lufs = self.settings.loudness_lufs - DUAL_MONO
+        speech_lufs = self.settings.loudness_lufs - DUAL_MONO if start is None else start
         # the mix is made louder by what the encoder will take off; the limiter makes
         # loudness grow slower than gain: step by the slope seen so far
         wanted = self.target - ENCODER_DB
