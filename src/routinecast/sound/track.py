@@ -34,6 +34,13 @@ ENCODER_MARGIN_DB = 0.5
 MIX_MARGIN_DB = 1.5
 """With music, the mix is limited this far under the true-peak target: percussive music
 gains up to about a decibel of overshoot in a 128 kbit/s encoder."""
+PEAK_SLACK_DB = 0.5
+"""When an encoded track with music reads over the true-peak target (the noise of coding
+sharp hits under speech can add 2 dB to the speech's peaks), it is limited again that
+much further under than it read over, and encoded again (`Calibrated.peak_corrected`)."""
+MAX_PEAK_CORRECTIONS = 2
+"""Encodes redone at most for the true peak: the coding noise does not fall as fast as the
+limiter's ceiling, so one correction may leave a track a tenth of a decibel over."""
 MIN_MUSIC_DUCK_DB = 10.0
 """The music stays at least this far under the speech while speech plays."""
 MAX_MISS_LU = 0.9
@@ -97,11 +104,18 @@ class Track:
     def __init__(self, plan: Plan, clips: Mapping[str, np.ndarray],
                  sounds: Mapping[str, np.ndarray], rate: int, settings: SoundSettings,
                  figures: Mapping[str, Figures] | None = None,
-                 sound_figures: Mapping[str, Figures] | None = None):
+                 sound_figures: Mapping[str, Figures] | None = None,
+                 margin_db: float | None = None, peak_corrections: int = 0):
         self.plan, self.rate, self.settings = plan, rate, settings
         self.channels = settings.channels
-        self.ceiling = settings.true_peak_db - (MIX_MARGIN_DB if settings.music
-                                                else ENCODER_MARGIN_DB)
+        self._made_of = (plan, clips, sounds, rate, settings, figures, sound_figures)
+        self.margin_db = margin_db if margin_db is not None else (
+            MIX_MARGIN_DB if settings.music else ENCODER_MARGIN_DB)
+        """How far under the true-peak target the clips and the mix are limited."""
+        self.ceiling = settings.true_peak_db - self.margin_db
+        self.peak_corrections = peak_corrections
+        """How often the encoded file read over the true-peak target and this track was
+        limited further (`Calibrated.peak_corrected`)."""
         if settings.music and settings.duck_db - settings.music_level_lu < MIN_MUSIC_DUCK_DB:
             raise InputError(
                 f"{setting('music_level')} {settings.music_level_lu:g} with {setting('duck')} "
@@ -245,6 +259,16 @@ class Calibrated:
             return None
         return self.track._at(self.speech_lufs + (self.predicted - heard),
                               self.corrections + 1)
+
+    def peak_corrected(self, encoded_peak_db: float) -> Calibrated | None:
+        """Once encoded, the track limited further under the true-peak target if the file
+        read `encoded_peak_db` over it (the track calibrated afresh, to be encoded again);
+        None if it is under, or was limited further `MAX_PEAK_CORRECTIONS` times."""
+        over = encoded_peak_db - self.track.settings.true_peak_db
+        if over <= 0 or self.track.peak_corrections >= MAX_PEAK_CORRECTIONS:
+            return None
+        return Track(*self.track._made_of, margin_db=self.track.margin_db + over + PEAK_SLACK_DB,
+                     peak_corrections=self.track.peak_corrections + 1).calibrate()
 
     def read(self, heard: float) -> Measured:
         """What the file measures, from what the meter read of its stream (`heard`), or as
