@@ -426,3 +426,33 @@ def test_a_local_batch_never_imports_dask(built, speech_cache):
                          env={**os.environ, "ROUTINECAST_CACHE": str(speech_cache)})
     assert ran.returncode == 0, ran.stderr
     assert ran.stdout.strip() == "[]"
+
+
+def test_the_longest_builds_start_first(fixtures, monkeypatch):
+    """With several jobs the longest tracks are started first, so that no core idles at the
+    end while one long build finishes alone."""
+    from routinecast.batch import local
+
+    submitted = []
+
+    class Pool:  # records the order; runs nothing
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def submit(self, function, task):
+            submitted.append(task.name)
+            raise RuntimeError("recorded")
+
+        def shutdown(self, **kwargs):
+            pass
+
+    monkeypatch.setattr(local, "ProcessPoolExecutor", Pool)
+    [neck, wrists] = load_all([fixtures / "neck.yaml", fixtures / "wrists.yaml"])
+    tasks = [Task(number, "ana", f"{name}.mp3", customised, BuildSettings(), b"", "key")
+             for number, (name, customised) in enumerate([("neck", neck), ("neck-2", neck),
+                                                            ("wrists", wrists)])]
+    lengths = {task.name: local._expected_ms(task) for task in tasks}
+    assert lengths["wrists.mp3"] > lengths["neck.mp3"]  # the last given, the first started
+    with pytest.raises(RuntimeError, match="recorded"):
+        local.run_local(tasks, 2, lambda task, outcome: None)
+    assert submitted == ["wrists.mp3"]

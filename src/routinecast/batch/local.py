@@ -10,6 +10,8 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Callable, Sequence
 
+from ..fitting import estimate_speech
+from ..plan import make_plan
 from .work import Outcome, Task, failed, run_task
 
 OnOutcome = Callable[[Task, Outcome], None]
@@ -29,7 +31,10 @@ def run_local(tasks: Sequence[Task], jobs: int, on_outcome: OnOutcome) -> None:
     context = multiprocessing.get_context("spawn")
     pool = ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=context)
     try:
-        pending = {pool.submit(run_task, task): task for task in tasks}
+        # the longest first: the last builds to start are short ones, so no core is left
+        # idle while one long build finishes alone
+        pending = {pool.submit(run_task, task): task
+                   for task in sorted(tasks, key=_expected_ms, reverse=True)}
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
@@ -44,3 +49,9 @@ def run_local(tasks: Sequence[Task], jobs: int, on_outcome: OnOutcome) -> None:
                 on_outcome(task, outcome)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _expected_ms(task: Task) -> int:
+    """About how long `task`'s track lasts, which is about how long it takes to build: its
+    plan with every text's length estimated from its characters."""
+    return make_plan(task.customised.routine, estimate_speech(lambda text: None)).duration_ms
