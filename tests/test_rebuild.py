@@ -122,13 +122,14 @@ def test_a_warm_build_imports_no_scipy_pillow_or_voice(tmp_path, speech_cache):
         "import sys\n"
         "from routinecast.cli import cli\n"
         "try:\n"
-        f"    cli(['build', '-q', '--force', {str(FIXTURES / 'small.yaml')!r}, '-o', {str(out)!r},\n"
-        f"          '--cache-dir', {str(speech_cache)!r}])\n"
+        f"    cli(['build', '-q', '--force', {str(FIXTURES / 'small.yaml')!r},\n"
+        f"         '-o', {str(out)!r}, '--cache-dir', {str(speech_cache)!r}])\n"
         "except SystemExit as exc:\n"
         "    assert not exc.code, exc.code\n"
         "print(sorted({m.split('.')[0] for m in sys.modules}"
         " & {'scipy', 'PIL', 'piper', 'onnxruntime', 'http'}"
-        " | {m for m in sys.modules if m.startswith('routinecast.share.')} - {'routinecast.share.chapters'}))\n")
+        " | {m for m in sys.modules if m.startswith('routinecast.share.')}"
+        " - {'routinecast.share.chapters'}))\n")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           check=True)
     assert done.stdout.strip() == "[]"
