@@ -295,17 +295,35 @@ def _until_on_target(track: Calibrated, encode: Callable[[Iterator[np.ndarray]],
     track corrected, in the rare case that the meter running over the stream read it off the
     level its figures predicted (see `Calibrated.corrected`), or that the file, as
     `peak_of` reads its true peak, is over the target (`Calibrated.peak_corrected`); what
-    the file measures."""
+    the file measures (with `peak_of`, the true peak it read, if higher)."""
+    best: tuple[float, Calibrated] | None = None  # the lowest peak read, and its track
+    again = False
     while True:
         stream = track.blocks()
         encode(stream)
         heard = stream.heard
+        if again:
+            return _peaked(track.read(heard), best[0])
         corrected = track.corrected(heard)
         if corrected is None and peak_of is not None:
-            corrected = track.peak_corrected(peak_of())
+            peak = peak_of()
+            if best is not None and peak >= best[0]:
+                # limited further, it read higher still (the limiter's flat tops coded
+                # worse): the track that read lower is encoded again, and stands
+                track, again = best[1], True
+                continue
+            best = (peak, track)
+            corrected = track.peak_corrected(peak, heard)
+            if corrected is None:
+                return _peaked(track.read(heard), peak)
         if corrected is None:
             return track.read(heard)
         track = corrected
+
+
+def _peaked(measured: Measured, peak_db: float) -> Measured:
+    """`measured` with the true peak read back from the file, where that is higher."""
+    return replace(measured, true_peak_db=round(max(measured.true_peak_db, peak_db), 2))
 
 
 def _encoded_peak(path: Path, settings: BuildSettings, channels: int) -> Callable[[], float]:

@@ -212,7 +212,7 @@ def _build_settings(options: dict) -> BuildSettings:
                      int(options.pop("sample_rate")), sound, options.pop("fallback"))
 
 
-def _reporter(progress: "_Progress", quiet: bool):
+def _reporter(progress: "_Progress", quiet: bool, peak_limit_db: float):
     """What `build` and `share` print as each MP3 is written."""
 
     def done(built: Built) -> None:
@@ -221,6 +221,10 @@ def _reporter(progress: "_Progress", quiet: bool):
             click.echo(f"wrote {built.path} ({format_ms(built.plan.duration_ms)}, "
                        f"{len(built.plan.leaf_chapters())} chapters, "
                        f"{built.measured.loudness_lufs:.1f} LUFS)")
+        if built.measured.true_peak_db > peak_limit_db:
+            _note(f"{built.path.name} reads a true peak of {built.measured.true_peak_db:.1f} "
+                  f"dBTP, over the {peak_limit_db:g} asked: the music's sharp hits code that way "
+                  "even limited further; a quieter --music-level or a smoother song avoids it")
 
     return done
 
@@ -251,7 +255,8 @@ def build_command(routines, output, audio_format, split, force, quiet, **options
     layers = _layers(options)
     progress = _Progress(quiet)
     try:
-        build(routines, output, settings, layers, progress, _reporter(progress, quiet), _note,
+        report = _reporter(progress, quiet, settings.sound.true_peak_db)
+        build(routines, output, settings, layers, progress, report, _note,
               on_up_to_date=None if quiet else
               lambda path: click.echo(f"{path} is up to date (--force builds it again)"))
     finally:
@@ -284,7 +289,7 @@ def share_command(routines, output, title, description, base_url, quiet, **optio
         from .share import share  # here: a build need not load the share site's modules
 
         shared = share(routines, output, settings, layers, title, description, base_url,
-                       progress, _reporter(progress, quiet), _note)
+                       progress, _reporter(progress, quiet, settings.sound.true_peak_db), _note)
     finally:
         progress.close()
     if not quiet:

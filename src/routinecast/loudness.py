@@ -238,29 +238,40 @@ _PHASES: np.ndarray | None = None
 
 def stream_true_peak_db(blocks: Iterable[np.ndarray], floor_db: float) -> float:
     """The highest true peak of a stream of int16 blocks (shape `(n,)` or `(n, channels)`),
-    as `true_peak_db` reads it, when it reaches `floor_db`; else at most `floor_db`. Only
-    the samples within the interpolation's reach of one loud enough to reach the floor are
-    upsampled: a decoded track is checked in about the time it takes to read it."""
+    as `true_peak_db` reads it on the whole, when it reaches `floor_db`; else at most
+    `floor_db`. Only the samples within the interpolation's reach of one loud enough to
+    reach the floor are upsampled: a decoded track is checked in about the time it takes
+    to read it."""
     floor = 10 ** (floor_db / 20)
     # no true peak reaches the floor unless a sample within reach is at least this loud
     quiet = floor / (interpolation_gain() * (1 + 1e-9)) * 32768
-    context = 2 * INTERPOLATION_REACH + 32
+    # a position's true peak needs the samples within the filter's reach on both sides: one
+    # nearer a block's end than that is worked out with the next block (or at the end)
+    edge = INTERPOLATION_REACH + 1
+    context = 2 * edge + 32
     offsets = np.arange(-INTERPOLATION_REACH, INTERPOLATION_REACH + 1)
-    top, tail = 0.0, None
-    for block in blocks:
-        block = block.reshape(len(block), -1)
-        window = block if tail is None else np.concatenate([tail, block])
-        tail = window[-context:]
+
+    def peak_in(window: np.ndarray, start: int, end: int) -> float:
         # channel by channel: numpy's reductions across a row of two are slow
         loudest = np.abs(window[:, 0].astype(np.int32))
         for channel in range(1, window.shape[1]):
             np.maximum(loudest, np.abs(window[:, channel].astype(np.int32)), out=loudest)
         loud = np.flatnonzero(loudest >= quiet)
-        if not len(loud):
+        suspects = np.unique((loud[:, None] + offsets).ravel()) if len(loud) else loud
+        suspects = suspects[(suspects >= start) & (suspects < end)]
+        return float(true_peaks_at(window, suspects).max()) / 32768 if len(suspects) else 0.0
+
+    top, tail = 0.0, None
+    for block in blocks:
+        if not len(block):
             continue
-        suspects = np.unique((loud[:, None] + offsets).ravel())
-        suspects = suspects[(suspects >= 0) & (suspects < len(window))]
-        top = max(top, float(true_peaks_at(window, suspects).max()) / 32768)
+        block = block.reshape(len(block), -1)
+        window = block if tail is None else np.concatenate([tail, block])
+        start = 0 if tail is None else max(0, len(tail) - edge)
+        top = max(top, peak_in(window, start, len(window) - edge))
+        tail = window[-context:]
+    if tail is not None:  # the stream's last positions, with nothing after them
+        top = max(top, peak_in(tail, max(0, len(tail) - edge), len(tail)))
     return 20 * math.log10(top) if top > floor else floor_db
 
 

@@ -105,7 +105,8 @@ class Track:
                  sounds: Mapping[str, np.ndarray], rate: int, settings: SoundSettings,
                  figures: Mapping[str, Figures] | None = None,
                  sound_figures: Mapping[str, Figures] | None = None,
-                 margin_db: float | None = None, peak_corrections: int = 0):
+                 margin_db: float | None = None, peak_corrections: int = 0,
+                 decoded_music: MusicFiles | None = None):
         self.plan, self.rate, self.settings = plan, rate, settings
         self.channels = settings.channels
         self._made_of = (plan, clips, sounds, rate, settings, figures, sound_figures)
@@ -128,7 +129,7 @@ class Track:
         self.target = settings.loudness_lufs - (DUAL_MONO if self.channels == 1 else 0.0)
         self.music_files = playlist(settings.music) if settings.music else ()
         self._booking: Booking | None = None
-        self._music: MusicFiles | None = None
+        self._music: MusicFiles | None = decoded_music
         # the bed's energy is estimated once, at the first speech level asked for, and
         # scaled to the others: the music is set against the speech
         self._music_steps: np.ndarray | None = None
@@ -260,15 +261,25 @@ class Calibrated:
         return self.track._at(self.speech_lufs + (self.predicted - heard),
                               self.corrections + 1)
 
-    def peak_corrected(self, encoded_peak_db: float) -> Calibrated | None:
-        """Once encoded, the track limited further under the true-peak target if the file
-        read `encoded_peak_db` over it (the track calibrated afresh, to be encoded again);
-        None if it is under, or was limited further `MAX_PEAK_CORRECTIONS` times."""
-        over = encoded_peak_db - self.track.settings.true_peak_db
-        if over <= 0 or self.track.peak_corrections >= MAX_PEAK_CORRECTIONS:
+    def peak_corrected(self, encoded_peak_db: float, heard: float) -> Calibrated | None:
+        """Once encoded and read back: the track limited further under the true-peak target
+        if the file read `encoded_peak_db` over it, at the level that meets the loudness
+        target as this stream's meter (`heard`) showed it, to be encoded again. None if it
+        is under, was limited further `MAX_PEAK_CORRECTIONS` times, or would be out of
+        loudness reach limited further: the file stands."""
+        track = self.track
+        over = encoded_peak_db - track.settings.true_peak_db
+        if over <= 0 or track.peak_corrections >= MAX_PEAK_CORRECTIONS:
             return None
-        return Track(*self.track._made_of, margin_db=self.track.margin_db + over + PEAK_SLACK_DB,
-                     peak_corrections=self.track.peak_corrections + 1).calibrate()
+        lower = Track(*track._made_of, margin_db=track.margin_db + over + PEAK_SLACK_DB,
+                      peak_corrections=track.peak_corrections + 1, decoded_music=track._music)
+        # what the meter read off the prediction holds for the track limited further
+        missed = self.predicted - heard if heard > SILENT else 0.0
+        try:
+            found = lower.calibrate(start=self.speech_lufs)
+            return lower._at(found.speech_lufs + missed, self.corrections)
+        except InputError:
+            return None
 
     def read(self, heard: float) -> Measured:
         """What the file measures, from what the meter read of its stream (`heard`), or as
