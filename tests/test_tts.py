@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 
 import numpy as np
 import pytest
 
-from routinecast.errors import InputError
+from routinecast.errors import InputError, VoiceError
 from routinecast.models import Voice
 from routinecast.tts import open_engine, synthesize_all, trim_silence
 from routinecast.tts.cache import ClipCache, default_cache_dir
@@ -194,3 +195,46 @@ def test_an_entry_under_the_wrong_key_or_not_a_file_is_not_used(joe, tmp_path):
     (tmp_path / relax[:2] / f"{relax}.clip").unlink()
     os.mkfifo(tmp_path / relax[:2] / f"{relax}.clip")  # read, it would block for ever
     assert cache.get(relax, RATE) is None
+
+
+def test_a_cache_on_a_file_system_without_hard_links_still_keeps_the_first_clip(tmp_path,
+                                                                                 monkeypatch):
+    """FAT, exFAT and some network mounts refuse hard links: a new entry is renamed into
+    place instead, and an entry already there is still kept rather than replaced."""
+    import errno
+
+    def no_links(source, target):
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(os, "link", no_links)
+    cache = ClipCache(tmp_path)
+    from routinecast.sound import clip_figures
+
+    first = np.arange(4000, dtype=np.int16)
+    kept, _ = cache.add("a" * 64, first, RATE, clip_figures(first, RATE))
+    assert np.array_equal(kept, first)
+    second = np.arange(3000, dtype=np.int16)
+    kept, _ = cache.add("a" * 64, second, RATE, clip_figures(second, RATE))
+    assert np.array_equal(kept, first)  # the first stored wins
+    assert not list(tmp_path.rglob("*.part*"))
+
+
+def test_a_piper_voice_without_an_espeak_phonemizer_speaks_one_text_at_a_time(tmp_path):
+    """piper locks only its espeak phonemizer: voices with another (pinyin, Japanese, …) or
+    Arabic's diacritizer are not run side by side."""
+    model, config = tmp_path / "v.onnx", tmp_path / "v.onnx.json"
+    model.write_bytes(b"not read until the first text")
+    for phonemes, voice, expected in (("espeak", "en-us", PiperEngine.concurrency),
+                                      ("pinyin", "cmn", 1), ("espeak", "ar", 1)):
+        config.write_text(json.dumps({"audio": {"sample_rate": 22050}, "phoneme_type": phonemes,
+                                      "espeak": {"voice": voice}}), encoding="utf-8")
+        assert PiperEngine(str(model)).concurrency == expected
+
+
+def test_a_cancelled_piper_engine_stops_at_its_next_sentence():
+    """A Ctrl-C or a failed text cancels the engine: texts being said side by side end at
+    their next sentence rather than keeping the build from stopping."""
+    engine = PiperEngine()
+    engine.cancel()
+    with pytest.raises(VoiceError, match="stopped"):
+        engine.synthesize("Breathe in. Breathe out. Relax your shoulders.")

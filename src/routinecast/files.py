@@ -67,6 +67,15 @@ def replacing(path: str | Path, overwrite: bool = True, make_folder: bool = True
                 os.link(temp, path)  # fails if `path` exists, where a rename would replace it
             except FileExistsError:
                 raise InputError(f"{path} already exists; use {setting('overwrite')} to replace it") from None
+            except OSError as exc:
+                if exc.errno not in NO_LINKS:
+                    raise
+                # a file system without hard links (FAT, exFAT, some network mounts): look,
+                # then rename; another writer may slip in between, and its file is replaced
+                if path.exists():
+                    raise InputError(f"{path} already exists; use {setting('overwrite')} to "
+                                     "replace it") from None
+                os.replace(temp, path)
         if sync_folder:
             sync(path.parent)  # the new name on the disk too
     except OSError as exc:
@@ -193,6 +202,9 @@ def cannot_write(path: str | Path, exc: OSError, into: bool = True) -> OutputErr
 
 DISK_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 """Errors that mean the disk, not the program, stopped a write."""
+NO_LINKS = (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS, errno.EXDEV,
+            errno.EMLINK)
+"""How `os.link` fails on a file system that has no hard links (or no more for a file)."""
 
 
 def ensure_space(folder: Path, needed: int, target: Path) -> None:

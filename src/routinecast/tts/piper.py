@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import threading
 from pathlib import Path
 
 from ..errors import InputError, LanguageError, VoiceError
@@ -36,8 +37,9 @@ class PiperEngine:
     name = "piper"
     # one text per core at once, each run on one thread: a voice this small keeps two
     # cores busier as two single-threaded runs than as one run on two threads (about 1.3x
-    # the speech per second here); piper guards its phonemizer with a lock of its own,
-    # and one onnxruntime session may run from several threads
+    # the speech per second here); one onnxruntime session may run from several threads,
+    # and piper locks its espeak phonemizer (its others, and Arabic's diacritizer, are
+    # made without a lock: voices that use them speak one text at a time)
     concurrency = max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
                       else os.cpu_count() or 1)
 
@@ -58,6 +60,9 @@ class PiperEngine:
             self.sample_rate = int(config["audio"]["sample_rate"])
             self.length_scale = float(config.get("inference", {}).get("length_scale", 1.0))
             self.voice_language = str(config.get("language", {}).get("code", ""))
+            if config.get("phoneme_type", "espeak") != "espeak" \
+                    or str(config.get("espeak", {}).get("voice", "")).startswith("ar"):
+                self.concurrency = 1
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise VoiceError(f"piper voice config {self.config_path} is unreadable ({exc})") \
                 from None
@@ -70,6 +75,12 @@ class PiperEngine:
                          else f"{self.model_path.resolve()}:{self.model_path.stat().st_size}")
         self.speed = speed
         self._voice = None
+        self._cancelled = threading.Event()
+
+    def cancel(self) -> None:
+        """Stop speaking: texts being said side by side end after their current sentence,
+        so that a Ctrl-C or a failed text does not wait for them."""
+        self._cancelled.set()
 
     def _load(self):
         if self._voice is None:
@@ -94,9 +105,13 @@ class PiperEngine:
         parts: list[np.ndarray] = []
         try:
             for chunk in voice.synthesize(text, config):
+                if self._cancelled.is_set():
+                    raise VoiceError("speaking was stopped")
                 if parts:
                     parts.append(gap)
                 parts.append(chunk.audio_int16_array)
+        except VoiceError:
+            raise
         except Exception as exc:  # piper and onnxruntime raise untyped errors
             raise VoiceError(f"piper failed to speak {text[:40]!r}: {exc}") from None
         if not parts:
