@@ -270,9 +270,12 @@ def _calibrated(prepared: Prepared, settings: BuildSettings) -> tuple[Calibrated
              for sounds, figures in ((prepared.clips, prepared.figures),
                                      (prepared.sounds, prepared.sound_figures))
              for name, samples in sorted(sounds.items())]
+    # the music by size and time too, as the build key has it: a file changed in place
+    music = [_stamp(path) for path in
+             (playlist(settings.sound.music) if settings.sound.music else ())]
     digest = hashlib.sha256("\0".join(
-        [LEVELS_FORMAT, repr(prepared.plan), repr(settings.sound), str(settings.sample_rate),
-         repr(clips)]).encode("utf-8"))
+        [LEVELS_FORMAT, __version__, repr(prepared.plan), repr(settings.sound),
+         str(settings.sample_rate), repr(clips), repr(music)]).encode("utf-8"))
     path = settings.cache().directory / "levels" / f"{digest.hexdigest()}.txt"
     try:
         start = float(path.read_text(encoding="ascii"))
@@ -545,13 +548,18 @@ def build_key(customised: Customised, settings: BuildSettings,
     except OSError:
         parts.append("-")
     music = playlist(settings.sound.music) if settings.sound.music else ()
-    for path in (*voice_files(routine.voice), *sound_files(routine), *music):
-        try:
-            stat = path.stat()
-            parts.append(f"{path.resolve()}\0{stat.st_size}\0{stat.st_mtime_ns}")
-        except OSError:
-            parts.append(f"{path}\0missing")
+    parts.extend(_stamp(path) for path in (*voice_files(routine.voice), *sound_files(routine),
+                                          *music))
     return hashlib.sha256("\0".join(parts).encode("utf-8")).hexdigest()[:40]
+
+
+def _stamp(path: Path) -> str:
+    """A file as a key sees it: where it is, its size and its time (or that it is missing)."""
+    try:
+        stat = path.stat()
+        return f"{path.resolve()}\0{stat.st_size}\0{stat.st_mtime_ns}"
+    except OSError:
+        return f"{path}\0missing"
 
 
 def up_to_date(target: Path, key: str, settings: BuildSettings) -> bool:

@@ -75,7 +75,8 @@ def kept_cover(folder: Path, title: str, subtitle: str = "") -> bytes:
                          .encode("utf-8")).hexdigest()
     path = Path(folder) / f"{key}.png"
     try:
-        data = path.read_bytes()
+        # a pipe put there would never end
+        data = path.read_bytes() if path.is_file() else b""
         # a cut-short file (a write torn by a power cut) lacks the PNG's closing chunk
         if data.startswith(_PNG_START) and data.endswith(_PNG_END):
             return data
