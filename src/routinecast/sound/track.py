@@ -254,19 +254,27 @@ class Calibrated:
         that is within `CHECK_LU` of `predicted` (or the meter read nothing, or the level was
         corrected `MAX_CORRECTIONS` times already), and the stream stands; otherwise the
         track with its level corrected by the difference, which must be encoded again. A
-        corrected level that puts the target out of reach is an error, as in `calibrate`."""
+        corrected level that puts the target out of reach is an error, as in `calibrate`,
+        unless the track was limited further for its true peak: the file encoded stands."""
         if heard <= SILENT or abs(heard - self.predicted) <= CHECK_LU \
                 or self.corrections >= MAX_CORRECTIONS:
             return None
-        return self.track._at(self.speech_lufs + (self.predicted - heard),
-                              self.corrections + 1)
+        try:
+            return self.track._at(self.speech_lufs + (self.predicted - heard),
+                                  self.corrections + 1)
+        except InputError:
+            if not self.track.peak_corrections:
+                raise
+            return None
 
     def peak_corrected(self, encoded_peak_db: float, heard: float) -> Calibrated | None:
         """Once encoded and read back: the track limited further under the true-peak target
         if the file read `encoded_peak_db` over it, at the level that meets the loudness
-        target as this stream's meter (`heard`) showed it, to be encoded again. None if it
-        is under, was limited further `MAX_PEAK_CORRECTIONS` times, or would be out of
-        loudness reach limited further: the file stands."""
+        target as this stream's meter (`heard`) showed it, to be encoded again; its loudness
+        may be corrected once more (the figures do not foresee how much more the mix's
+        limiter takes off the music). None if it is under, was limited further
+        `MAX_PEAK_CORRECTIONS` times, or would be out of loudness reach limited further:
+        the file stands."""
         track = self.track
         over = encoded_peak_db - track.settings.true_peak_db
         if over <= 0 or track.peak_corrections >= MAX_PEAK_CORRECTIONS:
@@ -277,7 +285,7 @@ class Calibrated:
         missed = self.predicted - heard if heard > SILENT else 0.0
         try:
             found = lower.calibrate(start=self.speech_lufs)
-            return lower._at(found.speech_lufs + missed, self.corrections)
+            return lower._at(found.speech_lufs + missed, 0)
         except InputError:
             return None
 
