@@ -17,9 +17,9 @@ from . import __version__
 from .cover import kept_cover, make_cover
 from .dump import dump_routine
 from .errors import (EngineUnavailable, InputError, OutputError, OverrideError, RoutineError,
-                     RoutinecastError, TaggingError, setting)
-from .files import (ensure_space, remove_stale, replacing, replacing_folder, unsafe_name,
-                    write_text_atomic)
+                     TaggingError, setting)
+from .files import (ensure_space, keep, remove_stale, replacing, replacing_folder,
+                    unsafe_name, write_text_atomic)
 from .ffmpeg import BookChapter, decode_stream, encode_m4b, encode_mp3, exact_length_ms
 from .fitting import estimate_speech, fit_length
 from .loudness import Figures, stream_true_peak_db
@@ -283,12 +283,7 @@ def _calibrated(prepared: Prepared, settings: BuildSettings) -> tuple[Calibrated
         start = None
     calibrated = track.calibrate(start if start is not None and math.isfinite(start) else None)
     if calibrated.speech_lufs != start:
-        try:
-            # a lost rename only means three rounds next time: the folder need not be flushed
-            with replacing(path, sync_folder=False) as temp:
-                temp.write_text(repr(calibrated.speech_lufs), encoding="ascii")
-        except RoutinecastError:  # a level that cannot be kept costs time, not the build
-            pass
+        keep(path, repr(calibrated.speech_lufs).encode("ascii"))
     return calibrated, total_samples(prepared.plan, settings.sample_rate)
 
 
@@ -593,10 +588,10 @@ def build(paths: Sequence[str | Path], output: str | Path = "output",
     `settings.force`: it is given to `on_up_to_date` and is not in the list returned."""
     loaded = load_all(paths, layers, settings.fallback, check=False)
     targets = _targets(loaded, output, settings)
-    stale = []
+    stale, keys = [], []
     for customised, target in zip(loaded, targets):
-        if not settings.force and up_to_date(target, build_key(customised, settings, cover),
-                                             settings):
+        key = build_key(customised, settings, cover)
+        if not settings.force and up_to_date(target, key, settings):
             try:  # what builds killed since left beside it goes, as a build would remove it
                 remove_stale(target.parent, f".{target.stem}.", f".part{target.suffix}")
             except OSError:
@@ -606,9 +601,10 @@ def build(paths: Sequence[str | Path], output: str | Path = "output",
             continue
         check_loaded(customised, layers, settings.fallback)
         stale.append(customised)
+        keys.append(key)
     if not stale:
         return []
-    return build_loaded(stale, output, settings, progress, on_built, on_note, cover)
+    return build_loaded(stale, output, settings, progress, on_built, on_note, cover, keys)
 
 
 def _targets(loaded: Sequence[Customised], output: str | Path,
@@ -640,9 +636,11 @@ def build_loaded(loaded: Sequence[Customised], output: str | Path = "output",
                  settings: BuildSettings = BuildSettings(), progress: Progress | None = None,
                  on_built: Callable[[Built], None] | None = None,
                  on_note: Callable[[str], None] | None = None,
-                 cover: bytes | None = None) -> list[Built]:
+                 cover: bytes | None = None,
+                 keys: Sequence[str] | None = None) -> list[Built]:
     """`build`, for routines `load_all` has loaded and checked already: builds every one,
-    up to date or not, each output carrying its `build_key`."""
+    up to date or not, each output carrying its `build_key` (`keys`, if the caller has
+    them already)."""
     if settings.sound.music:
         check_music(playlist(settings.sound.music), settings.sample_rate)
     targets = _targets(loaded, output, settings)
@@ -651,10 +649,10 @@ def build_loaded(loaded: Sequence[Customised], output: str | Path = "output",
             if on_note:
                 on_note(note)
     built = []
-    for customised, target in zip(loaded, targets):
+    keys = keys or [build_key(customised, settings, cover) for customised in loaded]
+    for customised, target, key in zip(loaded, targets, keys):
         write = write_split if settings.split else write_m4b if settings.format == "m4b" \
             else write_mp3
-        key = build_key(customised, settings, cover)
         prepared = prepare(customised.routine, settings, progress, on_note)
         result = write(prepared, target, settings, progress,
                        resolved_text(customised, prepared.routine), cover, key)

@@ -68,8 +68,7 @@ _PNG_END = b"IEND\xaeB`\x82"
 def kept_cover(folder: Path, title: str, subtitle: str = "") -> bytes:
     """`make_cover(title, subtitle)`, kept in `folder` so that it is drawn once: a warm build
     then neither starts Pillow nor spends a core compressing a picture while it encodes."""
-    from .errors import RoutinecastError
-    from .files import replacing
+    from .files import keep
 
     key = hashlib.sha256("\0".join((COVER_FORMAT, str(COVER_PX), title, subtitle))
                          .encode("utf-8")).hexdigest()
@@ -83,12 +82,7 @@ def kept_cover(folder: Path, title: str, subtitle: str = "") -> bytes:
     except OSError:
         pass
     data = make_cover(title, subtitle)
-    try:
-        # a lost rename only means drawing it again: the folder need not be flushed
-        with replacing(path, sync_folder=False) as temp:
-            temp.write_bytes(data)
-    except RoutinecastError:  # a cover that cannot be kept costs time, not the build
-        pass
+    keep(path, data)
     return data
 
 

@@ -63,18 +63,19 @@ def replacing(path: str | Path, overwrite: bool = True, make_folder: bool = True
         if overwrite:
             os.replace(temp, path)
         else:
+            exists = InputError(f"{path} already exists; use {setting('overwrite')} to "
+                                "replace it")
             try:
                 os.link(temp, path)  # fails if `path` exists, where a rename would replace it
             except FileExistsError:
-                raise InputError(f"{path} already exists; use {setting('overwrite')} to replace it") from None
+                raise exists from None
             except OSError as exc:
                 if exc.errno not in NO_LINKS:
                     raise
                 # a file system without hard links (FAT, exFAT, some network mounts): look,
                 # then rename; another writer may slip in between, and its file is replaced
                 if path.exists():
-                    raise InputError(f"{path} already exists; use {setting('overwrite')} to "
-                                     "replace it") from None
+                    raise exists from None
                 os.replace(temp, path)
         if sync_folder:
             sync(path.parent)  # the new name on the disk too
@@ -83,6 +84,18 @@ def replacing(path: str | Path, overwrite: bool = True, make_folder: bool = True
     finally:
         if temp is not None:
             temp.unlink(missing_ok=True)
+
+
+def keep(path: str | Path, data: bytes) -> None:
+    """Write `data` as `path`, a file whose loss costs only time (a cover drawn, a level
+    found, kept beside the speech cache): atomically, but without flushing its folder (a
+    rename lost in a power cut means doing the work again), and a write that fails is
+    given up quietly, as the work is done and only not kept."""
+    try:
+        with replacing(path, sync_folder=False) as temp:
+            temp.write_bytes(data)
+    except (InputError, OutputError):
+        pass
 
 
 @contextmanager

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,6 +83,13 @@ def voice_files(voice: Voice) -> list[Path]:
         found = executable()
         return [Path(found)] if found else []
     return []
+
+
+def cores() -> int:
+    """The cores this process may run on: how many texts an engine whose speech runs on
+    one of them (a process or a one-thread model each) says at once."""
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+               else os.cpu_count() or 1)
 
 
 def language_family(tag: str) -> str:

@@ -4,7 +4,6 @@ languages, from the system's `espeak-ng` program (a Debian package, not a wheel)
 from __future__ import annotations
 
 import functools
-import os
 import re
 import shutil
 import struct
@@ -13,7 +12,7 @@ import subprocess
 from dataclasses import dataclass
 
 from ..errors import EngineUnavailable, InputError, LanguageError, VoiceError
-from . import language_family
+from . import cores, language_family
 from ..lazy import lazy_module
 
 np = lazy_module("numpy")  # see lazy.py: loaded when first used
@@ -94,8 +93,7 @@ class EspeakEngine:
 
     name = "espeak"
     # espeak-ng runs as a process per text, one core each: as many at once as there are cores
-    concurrency = max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-                      else os.cpu_count() or 1)
+    concurrency = cores()
     sample_rate = 22_050
 
     def __init__(self, voice: str | None = None, speed: float = 1.0, language: str = "en"):

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import threading
 from pathlib import Path
 
 from ..errors import InputError, LanguageError, VoiceError
-from . import language_family
+from . import cores, language_family
 from ..lazy import lazy_module
 
 np = lazy_module("numpy")  # see lazy.py: loaded when first used
@@ -40,8 +39,7 @@ class PiperEngine:
     # the speech per second here); one onnxruntime session may run from several threads,
     # and piper locks its espeak phonemizer (its others, and Arabic's diacritizer, are
     # made without a lock: voices that use them speak one text at a time)
-    concurrency = max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
-                      else os.cpu_count() or 1)
+    concurrency = cores()
 
     def __init__(self, voice: str | None = None, speed: float = 1.0, language: str = "en"):
         if voice is None or voice in BUNDLED_ALIASES:
