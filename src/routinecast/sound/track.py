@@ -270,9 +270,10 @@ class Calibrated:
     def peak_corrected(self, encoded_peak_db: float, heard: float) -> Calibrated | None:
         """Once encoded and read back: the track limited further under the true-peak target
         if the file read `encoded_peak_db` over it, at the level that meets the loudness
-        target as this stream's meter (`heard`) showed it, to be encoded again; its loudness
-        may be corrected once more (the figures do not foresee how much more the mix's
-        limiter takes off the music). None if it is under, was limited further
+        target as this stream's meter (`heard`) showed it, to be encoded again. Its loudness
+        is corrected no more often than the track's was: raised again, the speech would
+        bring the peaks back (the true peak comes first; a heavy bed may leave the file
+        under the loudness target). None if it is under, was limited further
         `MAX_PEAK_CORRECTIONS` times, or would be out of loudness reach limited further:
         the file stands."""
         track = self.track
@@ -285,7 +286,7 @@ class Calibrated:
         missed = self.predicted - heard if heard > SILENT else 0.0
         try:
             found = lower.calibrate(start=self.speech_lufs)
-            return lower._at(found.speech_lufs + missed, 0)
+            return lower._at(found.speech_lufs + missed, self.corrections)
         except InputError:
             return None
 
