@@ -251,19 +251,24 @@ class _Drawing:
         return self.cover
 
 
-LEVELS_FORMAT = "levels-1"
-"""Bumped whenever what goes into a kept calibration's key changes."""
+LEVELS_FORMAT = "levels-2"
+"""Bumped whenever what goes into a kept calibration's key, or the kept text, changes."""
 
 
-def _calibrated(prepared: Prepared, settings: BuildSettings) -> tuple[Calibrated, int]:
-    """The track levelled to the settings' target, and its length in samples.
+def _calibrated(prepared: Prepared, settings: BuildSettings
+                ) -> tuple[Calibrated, int, Callable[[float], None]]:
+    """The track levelled to the settings' target, its length in samples, and what to call
+    with what the meter read of its first stream.
 
     The level a calibration ends on is kept beside the speech cache under a digest of all
     it depends on (the plan, the clips' and cue sounds' figures, the sound settings and
-    the rate): the same track built again starts its search there and ends it in one round
-    rather than three, at the same level, so that its audio is the same."""
+    the rate), with what the meter read of the track streamed at that level: the same
+    track built again starts its search there and ends it in one round, makes at once the
+    correction that reading led to (if any), and is encoded once, at the level the first
+    build ended on, so that its audio is the same."""
     track = Track(prepared.plan, prepared.clips, prepared.sounds, settings.sample_rate,
                   settings.sound, prepared.figures, prepared.sound_figures)
+    total = total_samples(prepared.plan, settings.sample_rate)
     # a clip is told from another take of its text by its length and measured energy
     # (the figures whole are megabytes to hash)
     clips = [(name, len(samples), repr(figures.get(name) and figures[name].square_sum))
@@ -278,28 +283,40 @@ def _calibrated(prepared: Prepared, settings: BuildSettings) -> tuple[Calibrated
          str(settings.sample_rate), repr(clips), repr(music)]).encode("utf-8"))
     path = settings.cache().directory / "levels" / f"{digest.hexdigest()}.txt"
     try:
-        start = float(path.read_text(encoding="ascii"))
+        start, heard = (float(figure) for figure in path.read_text(encoding="ascii").split())
     except (OSError, ValueError):
-        start = None
-    calibrated = track.calibrate(start if start is not None and math.isfinite(start) else None)
-    if calibrated.speech_lufs != start:
-        keep(path, repr(calibrated.speech_lufs).encode("ascii"))
-    return calibrated, total_samples(prepared.plan, settings.sample_rate)
+        start = heard = None
+    if start is not None and not (math.isfinite(start) and math.isfinite(heard)):
+        start = heard = None
+    calibrated = track.calibrate(start)
+    if heard is not None and calibrated.speech_lufs == start:
+        return calibrated.corrected(heard) or calibrated, total, lambda _: None
+
+    def remember(first_heard: float) -> None:
+        if math.isfinite(first_heard):
+            keep(path, f"{calibrated.speech_lufs!r} {first_heard!r}".encode("ascii"))
+
+    return calibrated, total, remember
 
 
 def _until_on_target(track: Calibrated, encode: Callable[[Iterator[np.ndarray]], None],
+                     first_heard: Callable[[float], None],
                      peak_of: Callable[[], float] | None = None) -> Measured:
     """Run `encode` on `track.blocks()` (streaming them to the encoder), and again on the
     track corrected, in the rare case that the meter running over the stream read it off the
     level its figures predicted (see `Calibrated.corrected`), or that the file, as
     `peak_of` reads its true peak, is over the target (`Calibrated.peak_corrected`); what
-    the file measures (with `peak_of`, the true peak it read, if higher)."""
+    the file measures (with `peak_of`, the true peak it read, if higher). `first_heard` is
+    told what the meter read of the first stream."""
     best: tuple[float, Calibrated] | None = None  # the lowest peak read, and its track
     again = False
     while True:
         stream = track.blocks()
         encode(stream)
         heard = stream.heard
+        if first_heard is not None:
+            first_heard(heard)
+            first_heard = None
         if again:
             return _peaked(track.read(heard), best[0])
         corrected = track.corrected(heard)
@@ -346,7 +363,7 @@ def write_mp3(prepared: Prepared, path: Path, settings: BuildSettings = BuildSet
     PNG `cover` (default: `cover_for` its plan) and the build `key`, if given."""
     path = Path(path)
     routine_text = routine_text or dump_routine(prepared.routine)
-    track, total = _calibrated(prepared, settings)
+    track, total, heard = _calibrated(prepared, settings)
     report = (lambda done: progress("encoding", done, total)) if progress else None
     drawing = _Drawing(cover, prepared.plan, settings)
     with replacing(path) as temp:
@@ -354,7 +371,7 @@ def write_mp3(prepared: Prepared, path: Path, settings: BuildSettings = BuildSet
                                             + len(routine_text)), path)
         measured = _until_on_target(track, lambda blocks: encode_mp3(
             blocks, temp, settings.sample_rate, settings.bitrate, total, report,
-            name=path.name, channels=track.channels),
+            name=path.name, channels=track.channels), heard,
             _encoded_peak(temp, settings, track.channels) if settings.sound.music else None)
         write_tags(temp, prepared.routine, prepared.plan, f"routinecast {__version__}",
                    routine_text, drawing.result(), build=key)
@@ -368,7 +385,7 @@ def write_m4b(prepared: Prepared, path: Path, settings: BuildSettings = BuildSet
     list them). An audiobook has no place for the routine: it does not carry `routine_text`."""
     path = Path(path)
     plan, routine = prepared.plan, prepared.routine
-    track, total = _calibrated(prepared, settings)
+    track, total, heard = _calibrated(prepared, settings)
     report = (lambda done: progress("encoding", done, total)) if progress else None
     chapters = [BookChapter(c.start_ms, c.end_ms, c.title) for c in plan.leaf_chapters()]
     tags = {"title": routine.title, "album": routine.title, "genre": GENRE}
@@ -380,7 +397,7 @@ def write_m4b(prepared: Prepared, path: Path, settings: BuildSettings = BuildSet
     with replacing(path) as temp:
         measured = _until_on_target(track, lambda blocks: encode_m4b(
             blocks, temp, settings.sample_rate, settings.bitrate, total, chapters,
-            tags, cover, report, path.name, track.channels))
+            tags, cover, report, path.name, track.channels), heard)
         if key is not None:
             write_m4b_build(temp, key)
     return Built(path, plan, measured, routine, routine_text or dump_routine(routine))
@@ -410,7 +427,7 @@ def write_split(prepared: Prepared, path: Path, settings: BuildSettings = BuildS
                          f"or give another {setting('output')}")
     routine_text = routine_text or dump_routine(routine)
     drawing = _Drawing(cover, plan, settings)
-    track, total = _calibrated(prepared, settings)
+    track, total, heard = _calibrated(prepared, settings)
     chapters = plan.leaf_chapters()
     names = [f"{number:02d}-{slugify(chapter.title) or 'chapter'}.mp3"
              for number, chapter in enumerate(chapters, start=1)]
@@ -437,7 +454,7 @@ def write_split(prepared: Prepared, path: Path, settings: BuildSettings = BuildS
                 done += length
             blocks.finish()  # the meter must have heard the whole track
 
-        measured = _until_on_target(track, encode_parts)
+        measured = _until_on_target(track, encode_parts, heard)
     write_text_atomic(path, "\n".join(lines) + "\n")
     return Built(path, plan, measured, routine, routine_text)
 
