@@ -105,7 +105,7 @@ from routinecast.sound import SoundSettings
 settings = BuildSettings(cache_dir=Path(sys.argv[2]),
                          sound=SoundSettings(music=tuple(Path(p) for p in sys.argv[4:])))
 [customised] = load_all([sys.argv[1]])
-track, total = _calibrated(prepare(customised.routine, settings), settings)
+track, total, _ = _calibrated(prepare(customised.routine, settings), settings)
 with open(sys.argv[3], "wb") as out:
     for block in track.blocks():
         out.write(np.ascontiguousarray(block, dtype="<i2").tobytes())
