@@ -7,6 +7,7 @@ import http.server
 import re
 import socket
 import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -281,6 +282,71 @@ def test_a_url_that_never_answers_times_out():
             draft(f"http://127.0.0.1:{port}/article", timeout=0.5)
         assert not isinstance(caught.value, InputError)  # exit status 1, not 2
         assert isinstance(caught.value, RoutinecastError)
+    finally:
+        listener.close()
+
+
+DRIPPED = b"Knee Hug\n\nLie on your back and hug your knees. Hold for 20 seconds.\n"
+
+
+class _Drip(http.server.BaseHTTPRequestHandler):
+    """A server that answers a byte every 0.1 s: its head (/head) or its body (/body)."""
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        head = (b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n"
+                b"Content-Length: %d\r\n\r\n" % len(DRIPPED))
+        try:
+            if self.path == "/body":
+                self.wfile.write(head)
+                self.wfile.flush()
+            for byte in (head + DRIPPED if self.path == "/head" else DRIPPED):
+                time.sleep(0.1)
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+        except OSError:
+            pass  # the client gave up
+
+
+@pytest.mark.parametrize("path, message", [
+    ("/body", r"the page did not arrive in full within 1 s"),
+    ("/head", r"no answer within 1 s"),
+])
+def test_the_timeout_bounds_the_whole_fetch(path, message):
+    """A server dripping a byte every 0.1 s would take 7 s; the fetch ends at 1 s."""
+    with local_server(_Drip) as base:
+        start = time.monotonic()
+        with pytest.raises(FetchError, match=message):
+            draft(f"{base}{path}", timeout=1)
+        elapsed = time.monotonic() - start
+    assert 0.9 <= elapsed < 2.0, elapsed
+
+
+def test_cli_a_dripping_url_fails_at_the_timeout(run, tmp_path):
+    out = tmp_path / "out.yaml"
+    with local_server(_Drip) as base:
+        start = time.monotonic()
+        ran = run("draft", f"{base}/body", "--timeout", "1", "-o", out)
+        elapsed = time.monotonic() - start
+    assert ran.exit_code == 1
+    assert ran.stderr.strip().splitlines() == [
+        f"{base}/body: the page did not arrive in full within 1 s"], ran.stderr
+    assert 0.9 <= elapsed < 2.0, elapsed
+    assert not out.exists() and not list(tmp_path.iterdir())
+
+
+def test_an_https_url_that_never_answers_times_out():
+    """The TLS handshake waits only for what is left of the deadline."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    try:
+        start = time.monotonic()
+        with pytest.raises(FetchError, match=r"no answer within 0\.5 s"):
+            draft(f"https://127.0.0.1:{listener.getsockname()[1]}/article", timeout=0.5)
+        assert time.monotonic() - start < 1.5
     finally:
         listener.close()
 

@@ -416,7 +416,7 @@ def extract_command(mp3, output, force) -> None:
 @click.option("--plan", "show_plan", is_flag=True,
               help="Also print the draft's timeline (speech lengths from the real voice).")
 @click.option("--timeout", type=click.FloatRange(0.1, 600), default=20.0, show_default=True,
-              help="Seconds to wait for a URL to answer.")
+              help="Seconds the whole fetch of a URL may take.")
 @cache_option
 @quiet_option
 def draft_command(article, output, force, show_plan, timeout, cache_dir, quiet) -> None:

@@ -8,8 +8,12 @@ on the page is executed.
 from __future__ import annotations
 
 import codecs
+import http.client
+import io
 import re
+import select
 import socket
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -21,7 +25,7 @@ MAX_BYTES = 5 * 1024 * 1024
 """The largest article read: a long saved web page is under 2 MB; anything bigger is
 refused before it is parsed."""
 TIMEOUT = 20.0
-"""Seconds a URL may take to connect, and between two reads of its answer."""
+"""Seconds a URL may take, all of it: connecting, the answer's head and its whole body."""
 
 
 class FetchError(RoutinecastError):
@@ -76,13 +80,18 @@ def _read_file(path: Path, max_bytes: int) -> bytes:
 
 
 def _fetch(url: str, timeout: float, max_bytes: int) -> tuple[bytes, str, str]:
+    """The body, content type and final address at `url`, all of it fetched within `timeout`
+    seconds (a server that sends a byte now and then is cut off at the deadline too)."""
     if not re.match(r"^https?://", url, re.IGNORECASE):
         raise InputError(f"{url}: only http:// and https:// addresses can be fetched")
     request = urllib.request.Request(url, headers={
         "User-Agent": "routinecast-draft (+offline article reader)",
         "Accept": "text/html, text/plain;q=0.9, text/markdown;q=0.9"})
+    deadline = _Deadline(timeout)
+    answered = False
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with _opener(deadline).open(request, timeout=timeout) as response:
+            answered = True
             length = response.headers.get("Content-Length")
             if length and length.isdigit() and int(length) > max_bytes:
                 raise InputError(f"{url} is too large to be an article "
@@ -91,20 +100,153 @@ def _fetch(url: str, timeout: float, max_bytes: int) -> tuple[bytes, str, str]:
             data = response.read(max_bytes + 1)
             final = response.geturl()
     except (TimeoutError, socket.timeout):
-        raise FetchError(f"{url}: no answer within {timeout:g} s") from None
+        raise _late(url, timeout, answered) from None
     except urllib.error.HTTPError as exc:
         raise FetchError(f"{url}: the server answered {exc.code} {exc.reason}") from None
     except urllib.error.URLError as exc:
         reason = exc.reason
         if isinstance(reason, (TimeoutError, socket.timeout)):
-            raise FetchError(f"{url}: no answer within {timeout:g} s") from None
+            raise _late(url, timeout, answered) from None
         raise FetchError(f"{url}: cannot be fetched ({getattr(reason, 'strerror', None) or reason})"
                          ) from None
-    except (OSError, ValueError) as exc:  # a reset connection, a malformed answer
+    except (OSError, ValueError, http.client.HTTPException) as exc:  # a reset, a bad answer
+        if deadline.passed():  # a read cut off at the deadline
+            raise _late(url, timeout, answered) from None
         raise FetchError(f"{url}: cannot be fetched ({exc})") from None
     if len(data) > max_bytes:
         raise InputError(f"{url} is too large to be an article (over {_mb(max_bytes)})")
     return data, content_type, final
+
+
+def _late(url: str, timeout: float, answered: bool) -> FetchError:
+    if answered:
+        return FetchError(f"{url}: the page did not arrive in full within {timeout:g} s")
+    return FetchError(f"{url}: no answer within {timeout:g} s")
+
+
+# -- one deadline over the whole fetch ------------------------------------------------------------
+# urllib's own timeout bounds each wait on the socket, so a server sending a byte every
+# second keeps a fetch going for as long as it likes. Here every wait (connecting, the TLS
+# handshake, sending the request, each read of the answer, a redirect's new connection) is
+# given only what is left of one deadline. The name lookup is the system resolver's, which
+# takes no timeout.
+
+
+class _Deadline:
+    def __init__(self, seconds: float):
+        self.end = time.monotonic() + seconds
+
+    def passed(self) -> bool:
+        return time.monotonic() >= self.end
+
+    def left(self) -> float:
+        """Seconds left; a `TimeoutError` when none are."""
+        left = self.end - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("the fetch's deadline has passed")
+        return left
+
+
+class _Reader(io.RawIOBase):
+    """A socket's answer read with each read waiting only for the time left."""
+
+    def __init__(self, sock: socket.socket, deadline: _Deadline):
+        super().__init__()
+        self._sock, self._deadline = sock, deadline
+        self._raw = sock.makefile("rb", buffering=0)  # the socket's own count of open files
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int | None:
+        self._sock.settimeout(self._deadline.left())
+        return self._raw.readinto(buffer)
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
+class _Socket:
+    """A connected socket as http.client uses it, under the deadline."""
+
+    def __init__(self, sock: socket.socket, deadline: _Deadline):
+        self._sock, self._deadline = sock, deadline
+
+    def __getattr__(self, name: str):
+        return getattr(self._sock, name)
+
+    def makefile(self, mode: str = "rb", *args, **kwargs):  # how the answer is read
+        return io.BufferedReader(_Reader(self._sock, self._deadline))
+
+    def sendall(self, data, *flags) -> None:
+        self._sock.settimeout(self._deadline.left())
+        self._sock.sendall(data, *flags)
+
+
+class _Connection(http.client.HTTPConnection):
+    def __init__(self, *args, deadline: _Deadline, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.deadline = deadline
+
+    def connect(self) -> None:
+        self.timeout = self.deadline.left()
+        http.client.HTTPConnection.connect(self)
+        self.sock = _Socket(self._secured(self.sock), self.deadline)
+
+    def _secured(self, sock: socket.socket) -> socket.socket:
+        return sock
+
+
+class _SecureConnection(_Connection, http.client.HTTPSConnection):
+    def _secured(self, sock: socket.socket) -> socket.socket:
+        """`sock` with TLS, its handshake done within the deadline."""
+        import ssl
+        sock = self._context.wrap_socket(sock, server_hostname=self._tunnel_host or self.host,
+                                         do_handshake_on_connect=False)
+        sock.setblocking(False)
+        while True:
+            try:
+                sock.do_handshake()
+                return sock
+            except ssl.SSLWantReadError:
+                waiting = ([sock], [])
+            except ssl.SSLWantWriteError:
+                waiting = ([], [sock])
+            ready = select.select(*waiting, [], self.deadline.left())
+            if not ready[0] and not ready[1]:
+                raise TimeoutError("the TLS handshake did not end by the deadline")
+
+
+class _HTTPHandler(urllib.request.HTTPHandler):
+    def __init__(self, deadline: _Deadline):
+        super().__init__()
+        self.deadline = deadline
+
+    def http_open(self, req):
+        return self.do_open(_Connection, req, deadline=self.deadline)
+
+
+class _HTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self, deadline: _Deadline):
+        super().__init__()
+        self.deadline = deadline
+
+    def https_open(self, req):
+        return self.do_open(_SecureConnection, req, context=self._context,
+                            deadline=self.deadline)
+
+
+def _opener(deadline: _Deadline) -> urllib.request.OpenerDirector:
+    """urllib's opener for http and https only (a redirect elsewhere is refused), every
+    connection under `deadline`."""
+    opener = urllib.request.OpenerDirector()
+    for handler in (urllib.request.ProxyHandler(), urllib.request.UnknownHandler(),
+                    _HTTPHandler(deadline), _HTTPSHandler(deadline),
+                    urllib.request.HTTPDefaultErrorHandler(),
+                    urllib.request.HTTPRedirectHandler(), urllib.request.HTTPErrorProcessor()):
+        opener.add_handler(handler)
+    return opener
 
 
 _MAGIC = {b"%PDF": "a PDF", b"PK\x03\x04": "a zip archive (a Word or EPUB file?)",
