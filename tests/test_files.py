@@ -151,9 +151,9 @@ def test_two_builds_at_once_on_one_empty_cache_both_come_out_right(tmp_path):
     assert np.array_equal(*(decode_pcm(tmp_path / name / "small.mp3", RATE)
                             for name in ("a", "b")))
     entries = list(cache.rglob("*"))
-    # no temp files; beside the clips, the covers drawn (PNG) and the levels found (text)
+    # no temp files; beside the clips, the covers drawn (PNG) and the levels found (JSON)
     assert not [e for e in entries
-                if e.is_file() and e.suffix not in (".clip", ".fig", ".png", ".txt")]
+                if e.is_file() and e.suffix not in (".clip", ".fig", ".png", ".json")]
     clips = ClipCache(cache)
     assert all(clips.get(e.stem, RATE) is not None for e in entries if e.suffix == ".clip")
 

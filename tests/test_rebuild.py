@@ -221,9 +221,12 @@ def test_a_track_built_again_calibrates_in_one_round_to_the_same_level(tmp_path,
     to at once, is encoded once and sounds the same; a changed track searches anew."""
     from routinecast import builder
     from routinecast.ffmpeg import decode_pcm
+    from routinecast.sound.levelling import Levelled
 
-    rounds, encodes = [], []
-    loudness, encode_mp3 = Track.loudness, builder.encode_mp3
+    rounds, encodes, worked_out = [], [], []
+    loudness, encode_mp3, effect = Track.loudness, builder.encode_mp3, Levelled.effect
+    monkeypatch.setattr(Levelled, "effect",
+                        lambda self, lufs: worked_out.append(lufs) or effect(self, lufs))
     monkeypatch.setattr(Track, "loudness",
                         lambda self, lufs: rounds.append(lufs) or loudness(self, lufs))
     monkeypatch.setattr(builder, "encode_mp3",
@@ -234,18 +237,20 @@ def test_a_track_built_again_calibrates_in_one_round_to_the_same_level(tmp_path,
     settings = BuildSettings(cache_dir=cache, force=True)
     build([FIXTURES / "small.yaml"], tmp_path / "a", settings)
     first = len(rounds)
-    assert first >= 2 and len(list((cache / "levels").glob("*.txt"))) == 1
-    kept = next((cache / "levels").glob("*.txt"))
-    start, heard = (float(x) for x in kept.read_text().split())
+    assert first >= 2 and len(list((cache / "levels").glob("*.json"))) == 1
+    kept = next((cache / "levels").glob("*.json"))
+    figures = json.loads(kept.read_text())
+    start, heard = figures["level"], figures["heard"]
     assert len(encodes) in (1, 2)  # 2 if the meter read it off and it was corrected
-    rounds.clear(), encodes.clear()
+    rounds.clear(), encodes.clear(), worked_out.clear()
     build([FIXTURES / "small.yaml"], tmp_path / "b", settings)
     assert len(encodes) == 1 and rounds[0] == start
+    assert worked_out == []  # the levelling at each level was kept too
     assert len(set(rounds)) <= 2  # its level, and the one it was corrected to
     assert np.array_equal(decode_pcm(tmp_path / "a" / "small.mp3", RATE),
                           decode_pcm(tmp_path / "b" / "small.mp3", RATE))
     # had the meter read it half a unit quieter, the rebuild is corrected up before encoding
-    kept.write_text(f"{start!r} {heard - 0.5!r}")
+    kept.write_text(json.dumps({**figures, "heard": heard - 0.5}))
     rounds.clear(), encodes.clear()
     build([FIXTURES / "small.yaml"], tmp_path / "d", settings)
     assert len(encodes) == 1 and max(rounds) == pytest.approx(start + 0.5, abs=0.2)
@@ -253,4 +258,4 @@ def test_a_track_built_again_calibrates_in_one_round_to_the_same_level(tmp_path,
     louder = BuildSettings(cache_dir=cache, force=True, sound=settings.sound.__class__(
         loudness_lufs=-14.0))
     build([FIXTURES / "small.yaml"], tmp_path / "c", louder)
-    assert len(set(rounds)) >= 2 and len(list((cache / "levels").glob("*.txt"))) == 2
+    assert len(set(rounds)) >= 2 and len(list((cache / "levels").glob("*.json"))) == 2

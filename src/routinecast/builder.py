@@ -6,6 +6,7 @@ routine file → Routine → speech clips → Plan → PCM stream → MP3 (temp 
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import re
 import threading
@@ -28,8 +29,8 @@ from .saying import spoken_form
 from .overrides import Customised, Overrides, customise
 from .plan import lengthen, make_plan, spoken_texts
 from .render import sample_index, total_samples
-from .sound import (Calibrated, Measured, SoundSettings, Track, check_music, clip_figures,
-                    cue_sounds, playlist, sound_files, sound_lengths)
+from .sound import (Calibrated, Effect, Measured, SoundSettings, Track, check_music,
+                    clip_figures, cue_sounds, playlist, sound_files, sound_lengths)
 from .routine import load_routine, slugify
 from .tagging import read_build, read_tags, write_m4b_build, write_tags
 from .tts import open_engine, synthesize_all, voice_files
@@ -252,22 +253,21 @@ class _Drawing:
 
 
 LEVELS_FORMAT = "levels-2"
-"""Bumped whenever what goes into a kept calibration's key, or the kept text, changes."""
+"""Bumped whenever what goes into a kept calibration's key, or what is kept, changes."""
 
 
 def _calibrated(prepared: Prepared, settings: BuildSettings
                 ) -> tuple[Calibrated, int, Callable[[float], None]]:
     """The track levelled to the settings' target, its length in samples, and what to call
-    with what the meter read of its first stream.
+    once it is encoded, with what the meter read of its first stream.
 
-    The level a calibration ends on is kept beside the speech cache under a digest of all
-    it depends on (the plan, the clips' and cue sounds' figures, the sound settings and
-    the rate), with what the meter read of the track streamed at that level: the same
-    track built again starts its search there and ends it in one round, makes at once the
-    correction that reading led to (if any), and is encoded once, at the level the first
-    build ended on, so that its audio is the same."""
-    track = Track(prepared.plan, prepared.clips, prepared.sounds, settings.sample_rate,
-                  settings.sound, prepared.figures, prepared.sound_figures)
+    What a calibration found is kept beside the speech cache under a digest of all it
+    depends on (the plan, the clips' and cue sounds' figures, the sound settings and the
+    rate): the level it ended on, what the meter read of the track streamed at that level,
+    and what levelling does at each level used. The same track built again starts its
+    search there and ends it in one round, makes at once the correction that reading led
+    to (if any) without working out the levelling again, and is encoded once, at the level
+    the first build ended on, so that its audio is the same."""
     total = total_samples(prepared.plan, settings.sample_rate)
     # a clip is told from another take of its text by its length and measured energy
     # (the figures whole are megabytes to hash)
@@ -281,44 +281,56 @@ def _calibrated(prepared: Prepared, settings: BuildSettings
     digest = hashlib.sha256("\0".join(
         [LEVELS_FORMAT, __version__, repr(prepared.plan), repr(settings.sound),
          str(settings.sample_rate), repr(clips), repr(music)]).encode("utf-8"))
-    path = settings.cache().directory / "levels" / f"{digest.hexdigest()}.txt"
-    try:
-        start, heard = (float(figure) for figure in path.read_text(encoding="ascii").split())
-    except (OSError, ValueError):
-        start = heard = None
-    if start is not None and not (math.isfinite(start) and math.isfinite(heard)):
-        start = heard = None
-    calibrated = track.calibrate(start)
-    if heard is not None and calibrated.speech_lufs == start:
-        return calibrated.corrected(heard) or calibrated, total, lambda _: None
+    path = settings.cache().directory / "levels" / f"{digest.hexdigest()}.json"
+    kept = _read_kept(path)
+    track = Track(prepared.plan, prepared.clips, prepared.sounds, settings.sample_rate,
+                  settings.sound, prepared.figures, prepared.sound_figures,
+                  effects=kept[2] if kept else ())
+    calibrated = track.calibrate(kept[0] if kept else None)
+    if kept and calibrated.speech_lufs == kept[0]:
+        return calibrated.corrected(kept[1]) or calibrated, total, lambda _: None
 
     def remember(first_heard: float) -> None:
         if math.isfinite(first_heard):
-            keep(path, f"{calibrated.speech_lufs!r} {first_heard!r}".encode("ascii"))
+            keep(path, json.dumps({"level": calibrated.speech_lufs, "heard": first_heard,
+                                   "effects": [e.as_json() for e in track.effects]}
+                                  ).encode("utf-8"))
 
     return calibrated, total, remember
 
 
+def _read_kept(path: Path) -> tuple[float, float, tuple[Effect, ...]] | None:
+    """The level, the meter's reading and the effects an earlier calibration kept at
+    `path`; None if there are none (or they are torn: they are worked out again)."""
+    try:
+        data = json.loads(path.read_bytes())
+        level, heard = float(data["level"]), float(data["heard"])
+        effects = tuple(Effect.from_json(effect) for effect in data["effects"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return (level, heard, effects) if math.isfinite(level) and math.isfinite(heard) else None
+
+
 def _until_on_target(track: Calibrated, encode: Callable[[Iterator[np.ndarray]], None],
-                     first_heard: Callable[[float], None],
+                     done: Callable[[float], None],
                      peak_of: Callable[[], float] | None = None) -> Measured:
     """Run `encode` on `track.blocks()` (streaming them to the encoder), and again on the
     track corrected, in the rare case that the meter running over the stream read it off the
     level its figures predicted (see `Calibrated.corrected`), or that the file, as
     `peak_of` reads its true peak, is over the target (`Calibrated.peak_corrected`); what
-    the file measures (with `peak_of`, the true peak it read, if higher). `first_heard` is
-    told what the meter read of the first stream."""
+    the file measures (with `peak_of`, the true peak it read, if higher). `done` is told,
+    once the file is on target, what the meter read of the first stream."""
     best: tuple[float, Calibrated] | None = None  # the lowest peak read, and its track
-    again = False
-    while True:
+    again, first = False, None
+    measured = None
+    while measured is None:
         stream = track.blocks()
         encode(stream)
         heard = stream.heard
-        if first_heard is not None:
-            first_heard(heard)
-            first_heard = None
+        first = heard if first is None else first
         if again:
-            return _peaked(track.read(heard), best[0])
+            measured = _peaked(track.read(heard), best[0])
+            break
         corrected = track.corrected(heard)
         if corrected is None and peak_of is not None:
             peak = peak_of()
@@ -330,10 +342,14 @@ def _until_on_target(track: Calibrated, encode: Callable[[Iterator[np.ndarray]],
             best = (peak, track)
             corrected = track.peak_corrected(peak, heard)
             if corrected is None:
-                return _peaked(track.read(heard), peak)
+                measured = _peaked(track.read(heard), peak)
+                break
         if corrected is None:
-            return track.read(heard)
-        track = corrected
+            measured = track.read(heard)
+        else:
+            track = corrected
+    done(first)
+    return measured
 
 
 def _peaked(measured: Measured, peak_db: float) -> Measured:

@@ -12,10 +12,10 @@ What the rest of routinecast uses is named here.
 """
 
 from .cues import cue_sounds, sound_files, sound_lengths
-from .levelling import clip_figures
+from .levelling import Effect, clip_figures
 from .music import check_music, playlist
 from .track import LOUDNESS_RANGE, Calibrated, Measured, Metered, SoundSettings, Track
 
-__all__ = ["LOUDNESS_RANGE", "Calibrated", "Measured", "Metered", "SoundSettings", "Track",
+__all__ = ["LOUDNESS_RANGE", "Calibrated", "Effect", "Measured", "Metered", "SoundSettings", "Track",
            "check_music", "clip_figures", "cue_sounds", "playlist", "sound_files",
            "sound_lengths"]

@@ -129,6 +129,21 @@ class Effect:
     scales: dict[tuple[str, str], float]
     """For each clip (`("speech", text)`) and cue sound (`("sound", name)`), how much its
     measured energy is multiplied by: its gain squared, times the share the limiter leaves."""
+    ceiling_db: float = 0.0
+    """The true-peak ceiling it was worked out under."""
+
+    def as_json(self) -> dict:
+        """This effect as JSON can hold it (floats exactly, by their repr)."""
+        return {"lufs": self.lufs, "speech_lufs": self.speech_lufs, "peak_db": self.peak_db,
+                "ceiling_db": self.ceiling_db,
+                "scales": [[kind, name, scale] for (kind, name), scale in self.scales.items()]}
+
+    @classmethod
+    def from_json(cls, data: dict) -> Effect:
+        """The effect `as_json` gave; a KeyError, TypeError or ValueError if it is not one."""
+        scales = {(str(kind), str(name)): float(scale) for kind, name, scale in data["scales"]}
+        return cls(float(data["lufs"]), float(data["speech_lufs"]), float(data["peak_db"]),
+                   scales, float(data["ceiling_db"]))
 
 
 class Levelled:
@@ -158,7 +173,7 @@ class Levelled:
             clip_peak, kept = clip.effect(actual + TONE_LU, self.ceiling)
             peak = max(peak, clip_peak)
             scales["sound", key] = clip.gain(actual + TONE_LU) ** 2 * kept
-        return Effect(speech_lufs, actual, peak, scales)
+        return Effect(speech_lufs, actual, peak, scales, self.ceiling)
 
     def at(self, speech_lufs: float, effect: Effect | None = None,
            recurring: Collection[str] | None = None) -> Levels:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Mapping
+from typing import Iterable, Iterator, Mapping
 
 from ..errors import InputError, setting
 from ..lazy import lazy_module
@@ -106,7 +106,7 @@ class Track:
                  figures: Mapping[str, Figures] | None = None,
                  sound_figures: Mapping[str, Figures] | None = None,
                  margin_db: float | None = None, peak_corrections: int = 0,
-                 decoded_music: MusicFiles | None = None):
+                 decoded_music: MusicFiles | None = None, effects: Iterable[Effect] = ()):
         self.plan, self.rate, self.settings = plan, rate, settings
         self.channels = settings.channels
         self._made_of = (plan, clips, sounds, rate, settings, figures, sound_figures)
@@ -135,6 +135,10 @@ class Track:
         self._music_steps: np.ndarray | None = None
         self._music_reference = 0.0
         self._last: tuple[float, float, Effect] | None = None
+        # what levelling does at each speech level, worked out once (or by an earlier build
+        # of the same track: `effects`, those under this track's ceiling)
+        self._effects = {effect.lufs: effect for effect in effects
+                         if effect.ceiling_db == self.ceiling}
 
     def loudness(self, speech_lufs: float) -> tuple[float, Effect]:
         """Loudness as BS.1770 reads this file with the speech levelled to `speech_lufs`,
@@ -145,7 +149,9 @@ class Track:
             return self._last[1:]  # the level the calibration ended on: not worked out again
         if self._booking is None:
             self._booking = Booking(self.plan, self.levels, self.rate)
-        effect = self.levels.effect(speech_lufs)
+        effect = self._effects.get(speech_lufs)
+        if effect is None:
+            effect = self._effects[speech_lufs] = self.levels.effect(speech_lufs)
         # a centred voice is in both channels of a stereo file
         steps = self._booking.at(effect) * self.channels
         if self.music_files:
@@ -158,6 +164,12 @@ class Track:
         level = gated(steps, self.rate // 10, sample_index(self.plan.duration_ms, self.rate))
         self._last = (speech_lufs, level, effect)
         return level, effect
+
+    @property
+    def effects(self) -> tuple[Effect, ...]:
+        """What levelling does at each speech level worked out so far: for a later build of
+        the same track to be given, and not work out again."""
+        return tuple(self._effects.values())
 
     def calibrate(self, start: float | None = None) -> Calibrated:
         """The track with speech and music moved together onto the loudness target, allowing
