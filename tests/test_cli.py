@@ -113,3 +113,35 @@ def test_module_entry_point(tmp_path):
                            str(FIXTURES / "bad-unknown-key.yaml")], capture_output=True, text=True)
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "did you mean `hold`?" in done.stderr
+
+
+def test_the_command_ends_without_teardown_but_with_its_exit_handlers(tmp_path):
+    """`routinecast` skips the interpreter's teardown (`__main__._exit`: an object's `__del__`
+    is not run) after running what exit handlers would: a temp folder left to its finalizer
+    is removed, a handler runs, the streams are flushed and the status is the command's. It leans on CPython's private
+    `atexit._run_exitfuncs`: this test fails the day it goes."""
+    import atexit
+    import subprocess
+    import sys
+
+    assert callable(getattr(atexit, "_run_exitfuncs", None))
+    script = (
+        "import atexit, sys, tempfile, pathlib\n"
+        "folder = sys.argv[1]\n"
+        "left = tempfile.TemporaryDirectory(dir=folder)\n"
+        "atexit.register(lambda: pathlib.Path(folder, 'handled').write_text('yes'))\n"
+        "class Torn:\n"  # what the teardown would do: not done
+        "    def __del__(self): pathlib.Path(folder, 'torn down').write_text('')\n"
+        "torn = Torn()\n"
+        "print('out', end='')\n"  # unflushed unless the exit flushes it
+        "sys.argv = ['routinecast', 'validate', sys.argv[2]]\n"
+        "from routinecast.__main__ import main\n"
+        "main()\n")
+    for routine, code in ((FIXTURES / "small.yaml", 0), (FIXTURES / "bad-unknown-key.yaml", 2)):
+        folder = tmp_path / str(code)
+        folder.mkdir()
+        done = subprocess.run([sys.executable, "-c", script, str(folder), str(routine)],
+                              capture_output=True, text=True)
+        assert done.returncode == code
+        assert done.stdout.startswith("out") and "Traceback" not in done.stderr
+        assert [p.name for p in folder.iterdir()] == ["handled"]  # the temp folder went
