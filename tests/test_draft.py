@@ -20,7 +20,8 @@ from routinecast.errors import InputError, RoutinecastError
 from routinecast.routine import load_routine
 
 from conftest import CONTENT, SEEDS
-from test_draft_corpus import ARTICLES, pair
+from test_draft_corpus import ARTICLES, both_sides_said, pair
+from test_draft_corpus import spoken_texts as exercise_texts
 
 SEED_ROUTINES = {"000": "low-back-stretches", "001": "lower-back-pain-stretches",
                  "002": "directed-lower-back-stretching", "003": "back-stretching-exercises",
@@ -108,13 +109,36 @@ def test_seed_drafts_speak_in_the_second_person(prefix):
 def spoken_texts(data: dict) -> list[str]:
     out = [data[key] for key in ("intro",) if data.get(key)]
     for ex in data["exercises"]:
-        setup = ex.get("setup") or []
-        out += [setup] if isinstance(setup, str) else setup
-        out += [ex[k] for k in ("during",) if ex.get(k)]
-        for phase in ex.get("phases", []):
-            out += [phase[k] for k in ("say", "during") if phase.get(k)]
-        out += [move if isinstance(move, str) else move["say"] for move in ex.get("flow", [])]
+        out += exercise_texts(ex)
     return out
+
+
+@pytest.mark.parametrize("prefix", sorted(SEED_ROUTINES))
+def test_seed_drafts_say_one_side_at_a_time(prefix):
+    assert not both_sides_said(yaml.safe_load(draft(seed(prefix)).text))
+
+
+def test_sides_named_in_the_steps_are_filled_per_side(tmp_path):
+    """"your right ankle on your left knee" is said "your left ankle on your right knee" on the
+    second side; the draft starts on the side the steps name."""
+    from routinecast.plan import spoken_texts as planned_texts
+    result = draft_text("Stretches\n\n## Figure Four\n\nLie on your back and rest your right "
+                        "ankle on your left knee. Hold for 20 seconds. Then pull your left thigh "
+                        "toward your chest and hold for 20 seconds. Repeat on the other side.\n",
+                        "four.md")
+    data = yaml.safe_load(result.text)
+    assert data["exercises"][0]["sides"] == ["right", "left"]
+    assert [phase["say"] for phase in data["exercises"][0]["phases"]] == [
+        "Lie on your back and rest your {side} ankle on your {other side} knee.",
+        "Pull your {other side} thigh toward your chest and hold."]
+    assert "# \"on the other side\" (line 5); the steps start on the right" in result.text
+    path = tmp_path / "four.yaml"
+    path.write_text(result.text, encoding="utf-8")
+    said = [text for text in planned_texts(load_routine(path)) if "ankle" in text or "thigh" in text]
+    assert said == ["Lie on your back and rest your right ankle on your left knee.",
+                    "Pull your left thigh toward your chest and hold.",
+                    "Lie on your back and rest your left ankle on your right knee.",
+                    "Pull your right thigh toward your chest and hold."]
 
 
 def test_every_drafted_value_says_where_it_comes_from():

@@ -130,6 +130,36 @@ def test_article_drafts_as_expected(name):
         assert words.lower() not in said.lower()
     for words in article.get("absent", []):
         assert not re.search(rf"\b{re.escape(words)}\b", text, re.IGNORECASE), words
+    assert not both_sides_said(spoken)
+    for name, says in article.get("says", {}).items():
+        exercise = next(ex for ex in spoken["exercises"] if ex["name"] == name)
+        assert spoken_texts(exercise) == says, name
+
+
+def spoken_texts(exercise: dict) -> list[str]:
+    """What an exercise of a draft (as loaded from YAML) says, in order."""
+    setup = exercise.get("setup") or []
+    out = [setup] if isinstance(setup, str) else list(setup)
+    out += [exercise["during"]] if exercise.get("during") else []
+    for phase in exercise.get("phases", []):
+        out += [phase[key] for key in ("say", "during") if phase.get(key)]
+    out += [move if isinstance(move, str) else move["say"] for move in exercise.get("flow", [])]
+    return out
+
+
+def both_sides_said(spoken: dict) -> list[str]:
+    """The texts of exercises with sides that name both the right and the left: said again on
+    the second side, they would tell the listener to do the first side too, or the wrong one."""
+    return [text for ex in spoken["exercises"] if ex.get("sides") for text in spoken_texts(ex)
+            if re.search(r"\bright\b", text, re.I) and re.search(r"\bleft\b", text, re.I)]
+
+
+@pytest.mark.parametrize("folder, name", [
+    pytest.param(folder, name, id=f"{folder.name}/{name}")
+    for folder, expectations in ((HOLDOUT, HELD_OUT), (HOLDOUT_2, HELD_OUT_2))
+    for name in sorted(expectations)])
+def test_held_out_drafts_say_one_side_at_a_time(folder, name):
+    assert not both_sides_said(yaml.safe_load(draft(folder / name).text))
 
 
 def test_corpus_is_large_enough():

@@ -51,7 +51,8 @@ EXAMPLES: dict[str, list[tuple[str, object]]] = {
                    ("Stretch both sides.", True)],
     "sides-other": [("Repeat on the other side.", True),
                     ("Pull the opposite knee toward the chest.", True),
-                    ("Repeat this stretch on the opposite lower back muscle.", True)],
+                    ("Repeat this stretch on the opposite lower back muscle.", True),
+                    ("Take 6 slow breaths, then do the other side.", True)],
     "sides-switch": [("Hold for 30 seconds, then switch legs.", True),
                      ("Swap your legs over and fold again.", True),
                      ("Alternate sides a few times.", True)],
@@ -136,9 +137,13 @@ EXAMPLES: dict[str, list[tuple[str, object]]] = {
                  ("The routine takes about ten minutes.", True)],
     "named-list": [("Static stretches like kneeling hip flexor stretch and t stretch will "
                     "relax the area.", True)],
-    "side-word": [("Place your right foot on the step.", True)],
+    "side-named": [("Place your right foot on the step.", "right"),
+                   ("Lean over to the left and hold.", "left"),
+                   ("Lie on your right side.", "right"),
+                   ("Keep the left-hand side long.", "left")],
     "side-talk": [("Roll over and repeat with the other leg.", True),
-                  ("Then go back to the first side.", True)],
+                  ("Then go back to the first side.", True),
+                  ("Take 6 slow breaths, then do the other side.", True)],
     "frequency-context": [("Do these stretches twice a day.", True)],
     "sensation": [("You should feel this at the back of the thigh.", True)],
     "return": [("Then lower down slowly.", True), ("Now slowly come back up.", True)],
@@ -189,6 +194,10 @@ def test_row(row):
     ("Kneel on the mat.", "first-person"),
     ("Take a few steps around the room.", "reps"),
     ("Do 3 sets of 30 seconds.", "reps"),
+    ("Hug your right knee in, then guide it across your body to the left.", "sides"),
+    ("Bend your elbow to a right angle.", "side-named"),
+    ("Come back to the right position and rest.", "side-named"),
+    ("Turn right away from the wall.", "side-named"),
 ])
 def test_what_rows_do_not_read(sentence, field):
     assert rules.first(field, sentence) is None

@@ -46,7 +46,8 @@ FILLER = rules.pattern("filler")
 HOLDING = rules.pattern("hold-context")
 NOT_HOLD = rules.pattern("not-hold")
 NAMED_LIST = rules.pattern("named-list")
-SIDE_WORD = rules.pattern("side-word")
+RIGHT_THEN_LEFT = rules.pattern("sides-right-then-left")
+SIDE_NAMED = rules.pattern("side-named")
 
 
 @dataclass
@@ -236,7 +237,26 @@ def read_sentence(sentence: Sentence) -> Said:
             re.sub(r"^\W*(?:and|then)?\s*(?:then\s+)?", "", after), []))
         if "sides" in counts and SIDE_TALK.search(said):
             said = ""
+    if said and "sides" in counts and counts["sides"].rule.id == "sides-right-then-left":
+        said = _first_side(said)
     return Said(sentence, said, kind, holds, counts, hold_first)
+
+
+def _first_side(text: str) -> str:
+    """A step done on one side and then the other, for its first side only: the format's
+    sides repeat it ("Lean to the right and hold, then lean to the left and hold" → "Lean to
+    the right and hold"; "Slide your right arm under, first on the right and then on the
+    left" → "Slide your right arm under")."""
+    m = RIGHT_THEN_LEFT.search(text)
+    if not m:
+        return text
+    then = list(re.finditer(r"\bthen\b", m[0], re.IGNORECASE))[-1]
+    kept = re.sub(r"[\s,;]*(?:\band\b)?[\s,;]*$", "", text[:m.start() + then.start()])
+    side = r"(?:on|to|with|for)\s+(?:the|your)\s+(?:right|left)(?:\s+side)?"
+    alone = re.search(rf",?\s*(?:\bfirst\s+)?{side}$", kept, re.IGNORECASE)
+    if alone and rules.matches("side-named", kept[:alone.start()]):
+        kept = kept[:alone.start()]  # the side is named already ("your right arm")
+    return re.sub(rf",?\s*\bfirst\s+(?={side})", " ", kept, flags=re.IGNORECASE).strip()
 
 
 SIDE_TALK = rules.pattern("side-talk")
@@ -469,6 +489,8 @@ class _Drafter:
             ex.defaulted.append("reps")
         if ex.sides is not None:
             ex.sides.value = self.sides(ex)
+            if isinstance(ex.sides.value, list):
+                ex.sides.note = f"the steps start on the {ex.sides.value[0]}"
         text = " ".join(s.sentence.text for s in said if s.kind != "background")
         seen = set()
         for found in rules.find("equipment", text):
@@ -484,20 +506,24 @@ class _Drafter:
 
     @staticmethod
     def sides(ex: Exercise) -> object:
-        texts = [s.text for s in ex.setup] + [s.text for p in ex.phases for s in p.say]
-        for text in texts:
-            m = SIDE_WORD.search(text)
-            if m:
-                side, limb = m["side"].lower(), m["limb"].lower().replace("foot", "leg")
-                other = "left" if side == "right" else "right"
-                return [f"{side} {limb}", f"{other} {limb}"]
-        for text in texts:
-            m = re.search(r"\b(right|left)\b", text, re.IGNORECASE)
-            if m and m[1].lower() == "right":
-                return ["right", "left"]
-            if m:
-                break
-        return True
+        """`[right, left]` or `[left, right]` when the steps name the side they start on,
+        each side word then written `{side}` or `{other side}` (filled per side), so that no
+        side is said for the other; `True` (left, then right) when they name none."""
+        sentences = [*ex.setup, *ex.during, *(s for p in ex.phases for s in (*p.say, *p.during)),
+                     *ex.flow]
+        named = [found for s in sentences for found in rules.find("side-named", s.text)]
+        if not named:
+            return True
+        first = str(named[0].value)
+
+        def placeholder(m: re.Match) -> str:
+            group = "after" if m["after"] else "before"
+            word = "{side}" if m[group].lower() == first else "{other side}"
+            return m[0][:m.start(group) - m.start()] + word + m[0][m.end(group) - m.start():]
+
+        for sentence in sentences:
+            sentence.text = SIDE_NAMED.sub(placeholder, sentence.text)
+        return [first, "left" if first == "right" else "right"]
 
 
 BREATH_MOVE = rules.pattern("breath-move")

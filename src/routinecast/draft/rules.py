@@ -23,7 +23,7 @@ Fields:
 - `reword`: rewrites that turn an article's sentence into one said to "you".
 - One row each, read by id through `pattern`: a sentence's kind (`first-person`,
   `second-person`, `sensation`, `filler`), its context (`hold-context`, `not-hold`,
-  `frequency-context`, `side-talk`, `return`, `breath-move`, `named-list`, `side-word`) and
+  `frequency-context`, `side-talk`, `return`, `breath-move`, `named-list`, `side-named`) and
   what a heading names (`exercise-word`, `not-exercise`).
 
 Besides the rows: `VERBS` (what an instruction starts with) and `POSITION_VERBS` (those that
@@ -52,6 +52,10 @@ SECONDS = r"(?:seconds?|secs?|s)\b"
 MINUTES = r"(?:minutes?|mins?)\b"
 BREATHS = r"(?:(?:slow |deep |full )*breaths?|(?:slow |deep )*breath cycles?)\b"
 LIMB = r"(?:side|leg|knee|hip|arm|foot|shoulder|ankle|hand|direction)s?"
+BODY = (r"leg|knee|foot|feet|hip|arm|hand|shoulder|shoulder blade|side|ankle|elbow|wrist|"
+        r"thigh|glute|buttock|bottom|heel|toe|big toe|shin|calf|calve|ear|cheek|eye|temple|"
+        r"armpit|forearm|palm|hamstring|quad|oblique|flank|sitting bone|sit bone")
+"""Parts of the body a side word goes with ("your right ankle")."""
 
 
 def number(text: str | None) -> float | None:
@@ -161,7 +165,7 @@ RULES: tuple[Rule, ...] = (
          rf"\b(?:(?:each|either|per|every)\s+(?!directions?){LIMB}|both\s+sides)\b",
          True, "each side; each leg; both sides"),
     rule("sides-other", "sides",
-         r"\b(?:to|on|with|for|using|pull|bring|repeat|switch|change|swap|lift|raise|hug)\s+"
+         r"\b(?:to|on|with|for|using|pull|bring|repeat|switch|change|swap|lift|raise|hug|do)\s+"
          r"(?:the|your)\s+(?:other|opposite)\s+(?:(?:lower\s+back\s+)?(?:side|leg|knee|hip|arm|"
          r"foot|shoulder|ankle|muscle)s?)\b",
          True, "the other leg; opposite side"),
@@ -174,9 +178,10 @@ RULES: tuple[Rule, ...] = (
          r"(?:left|right)\b",
          True, "repeat with the left leg"),
     rule("sides-right-then-left", "sides",
-         r"\b(?:on\s+)?(?:the\s+|your\s+)?(?:right|left)\b[^.]*?\bthen\b[^.]*?\b(?:the\s+|your\s+)?"
-         r"(?:left|right)\b",
-         True, "on the right and then the left"),
+         r"\b(?:on\s+)?(?:the\s+|your\s+)?(?:right|left)\b[^.]*?\bthen\s+(?:[a-z]+\s+){0,2}?"
+         r"(?:(?:on|to|with)\s+)?(?:the\s+|your\s+)?(?:left|right)\b",
+         True, "on the right and then the left (not \"your right knee in, then guide it across "
+               "your body to the left\": one movement)"),
     rule("sides-back-to-first", "sides",
          r"\b(?:go|come|switch)\s+back\s+to\s+the\s+(?:first|starting|original)\s+side\b", True,
          "then go back to the first side"),
@@ -329,12 +334,16 @@ RULES: tuple[Rule, ...] = (
          r"\b(?:stretches|exercises|moves|poses|stretching)\s+(?:like|such as|including)\s+"
          r"(?P<list>[^.;]+?)(?=\s+(?:will|to|can|help|are|that|which|may)\b|[.;]|$)",
          True, 'stretches named in a list ("static stretches like A, B and C")'),
-    rule("side-word", "side-word",
-         r"\b(?P<side>right|left)\s+(?P<limb>leg|knee|foot|hip)\b",
-         True, 'the side a step starts on ("your right leg")'),
+    rule("side-named", "side-named",
+         rf"\b(?:to|on|onto|toward|towards|over|at)\s+(?:the|your)\s+(?P<after>right|left)\b"
+         r"(?![-\s]+(?:angle|amount|position|place|way|time|track|one|thing|spot|now|away)\b)|"
+         rf"\b(?P<before>right|left)(?=(?:[-\s]hand(?:ed)?)?\s+(?:{BODY})(?:e?s)?\b)",
+         lambda m: (m["after"] or m["before"]).lower(),
+         'a side of the body in a step ("your right ankle", "lean to the left"; not "a right '
+         'angle"): in an exercise with sides, `{side}` or `{other side}`'),
     rule("side-talk", "side-talk",
          r"^\W*(?:then\s+|and\s+|now\s+)?(?:go back to|return to|hold for|hold)\b|\b(?:repeat|do the "
-         r"same|same thing|switch|swap|change|alternate)\b|\b(?:pull|bring)\s+the\s+(?:other|"
+         r"same|same thing|switch|swap|change|alternate)\b|\b(?:pull|bring|do)\s+the\s+(?:other|"
          r"opposite)\b",
          True, "a sentence about doing the other side: the format's sides say it"),
     rule("frequency-context", "frequency-context",
@@ -390,7 +399,7 @@ cross clasp hold grab straighten rotate twist tuck loop slide roll begin start h
 
 FIELDS = ("hold", "reps", "sets", "sides", "caution", "frequency", "equipment", "name", "skip",
           "end", "aside", "heading", "reword", "exercise-word", "not-exercise", "first-person",
-          "second-person", "filler", "hold-context", "not-hold", "named-list", "side-word",
+          "second-person", "filler", "hold-context", "not-hold", "named-list", "side-named",
           "side-talk", "frequency-context", "sensation", "return", "breath-move")
 
 
