@@ -134,7 +134,8 @@ def test_sides_named_in_the_steps_are_filled_per_side(tmp_path):
     assert "# \"on the other side\" (line 5); the steps start on the right" in result.text
     path = tmp_path / "four.yaml"
     path.write_text(result.text, encoding="utf-8")
-    said = [text for text in planned_texts(load_routine(path)) if "ankle" in text or "thigh" in text]
+    said = [text for text in planned_texts(load_routine(path))
+            if "ankle" in text or "thigh" in text]
     assert said == ["Lie on your back and rest your right ankle on your left knee.",
                     "Pull your left thigh toward your chest and hold.",
                     "Lie on your back and rest your left ankle on your right knee.",
@@ -155,7 +156,32 @@ def test_every_drafted_value_says_where_it_comes_from():
 def test_summary_names_the_exercises_holds_and_defaults():
     result = draft(seed("000"))
     assert re.fullmatch(r"3 exercises; holds 10 s; 3 values defaulted \(hold of Child's Pose, "
-                        r"reps of Cat and Camel, .*\)", result.summary), result.summary
+                        r"reps of Cat and Camel, .*\); 4 sentences left out \(see the draft's "
+                        r"comments\)", result.summary), result.summary
+
+
+def test_sentences_left_out_are_listed_under_their_exercise_and_counted():
+    result = draft_text("Stretches\n\n## Knee Hug\n\nLie on your back. This stretch was first "
+                        "taught by a famous rowing coach in the nineteen twenties, long before "
+                        "yoga mats. Hug both knees. Hold for 20 seconds.\n\n## Cat\n\nKneel "
+                        "on all fours. Round your back and hold for 5 seconds.\n", "left.md")
+    assert result.summary.endswith("; 1 sentence left out (see the draft's comments)")
+    lines = result.text.splitlines()
+    comment = ('    # left out (line 5): "This stretch was first taught by a famous rowing '
+               'coach in…"')
+    assert comment in lines
+    assert lines.index(comment) < lines.index("  - name: Cat  # \"Cat\" (line 7)")
+    assert "rowing" not in "".join(spoken_texts(yaml.safe_load(result.text)))
+
+
+def test_a_shouted_instruction_is_a_step():
+    """Seed 001's Hamstring Stretch turns on "NOW THE TRICK: … FLEX YOUR THIGH MUSCLES": it is
+    a step of the draft (in sentence case), not a sentence left out."""
+    result = draft(seed("001"))
+    hamstring = next(ex for ex in result.exercises if ex.name.value == "Hamstring Stretch")
+    setup = " ".join(s.text for s in hamstring.setup)
+    assert "with only your bodyweight, flex your thigh muscles" in setup
+    assert not any("FLEX" in s.text for s in hamstring.left_out)
 
 
 def test_drafts_are_deterministic():

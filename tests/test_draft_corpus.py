@@ -131,6 +131,8 @@ def test_article_drafts_as_expected(name):
     for words in article.get("absent", []):
         assert not re.search(rf"\b{re.escape(words)}\b", text, re.IGNORECASE), words
     assert not both_sides_said(spoken)
+    left_out = [(s.line, s.text) for ex in result.exercises for s in ex.left_out]
+    assert len(left_out) == article.get("left_out", 0), left_out
     for name, says in article.get("says", {}).items():
         exercise = next(ex for ex in spoken["exercises"] if ex["name"] == name)
         assert spoken_texts(exercise) == says, name

@@ -147,6 +147,9 @@ EXAMPLES: dict[str, list[tuple[str, object]]] = {
     "frequency-context": [("Do these stretches twice a day.", True)],
     "sensation": [("You should feel this at the back of the thigh.", True)],
     "return": [("Then lower down slowly.", True), ("Now slowly come back up.", True)],
+    "shouted-step": [("FLEX YOUR THIGH MUSCLES as you reach for the floor.", True),
+                     ("KEEP YOUR BACK STRAIGHT.", True),
+                     ("NECK TENSION RELIEF", False)],
     "breath-move": [("Breathe out and round your back.", True),
                     ("As you inhale, lift your head.", True)],
     "reword-filler": [("So, take the cushions off the couch.", "take the cushions off the couch."),
@@ -198,6 +201,8 @@ def test_row(row):
     ("Bend your elbow to a right angle.", "side-named"),
     ("Come back to the right position and rest.", "side-named"),
     ("Turn right away from the wall.", "side-named"),
+    ("Flex your thigh muscles as you reach down.", "shouted-step"),
+    ("Put a TENS unit on your back.", "shouted-step"),
 ])
 def test_what_rows_do_not_read(sentence, field):
     assert rules.first(field, sentence) is None

@@ -83,6 +83,9 @@ class Exercise:
     equipment: list[Value] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     defaulted: list[str] = field(default_factory=list)
+    left_out: list[Sentence] = field(default_factory=list)
+    """The article's sentences read for this exercise that gave it nothing (not said, no
+    value, no note): each written as a comment under it, and counted in the summary."""
 
 
 @dataclass
@@ -193,7 +196,12 @@ def _holds(text: str) -> list[rules.Found]:
 
 
 def read_sentence(sentence: Sentence) -> Said:
-    text = rules.reword(_clean(sentence.text)) or sentence.text
+    raw = sentence.text
+    shouted = next((f for f in rules.find("shouted-step", raw) if f.value), None)
+    if shouted is not None and re.search(r"[a-z]\s+$", raw[:shouted.match.start()]):
+        # "… with only your bodyweight FLEX YOUR THIGH MUSCLES": the instruction is a clause
+        raw = f"{raw[:shouted.match.start()].rstrip()}, {raw[shouted.match.start():]}"
+    text = rules.reword(_clean(raw)) or raw
     holds = [f for f in _holds(text) if _sane(f)]
     counts: dict[str, rules.Found] = {}
     for name in ("sets", "reps", "sides"):
@@ -217,7 +225,7 @@ def read_sentence(sentence: Sentence) -> Said:
         kind = "aside"
     elif FIRST_PERSON.search(text):
         kind = "background"
-    elif _imperative(text):
+    elif _imperative(text) or shouted is not None:
         kind = "step"
     elif _to_you(text):
         kind = "feel"
@@ -483,6 +491,7 @@ class _Drafter:
 
     def finish(self, ex: Exercise, said: list[Said]) -> Exercise:
         name = ex.name
+        ex.left_out = _left_out(ex, said)
         if ex.reps is not None and ex.reps.value is None:
             ex.reps = Value(5, None, ex.reps.line, f"defaulted: the article says "
                                                    f"\"{ex.reps.words}\" without a number")
@@ -524,6 +533,24 @@ class _Drafter:
         for sentence in sentences:
             sentence.text = SIDE_NAMED.sub(placeholder, sentence.text)
         return [first, "left" if first == "right" else "right"]
+
+
+def _left_out(ex: Exercise, said: list[Said]) -> list[Sentence]:
+    """The sentences of `said` that gave `ex` nothing: not said in it, no hold, count or
+    side, no note, no equipment."""
+    spoken = [s.text for s in (*ex.setup, *ex.during, *ex.flow)] \
+        + [s.text for phase in ex.phases for s in (*phase.say, *phase.during)]
+    out: dict[tuple[int, str], Sentence] = {}
+    for s in said:
+        if s.holds or s.counts or s.kind == "aside":
+            continue
+        text = _sentence(s.text) if s.text else ""
+        if text and any(text in t for t in spoken):
+            continue
+        if s.kind != "background" and rules.find("equipment", s.sentence.text):
+            continue
+        out.setdefault((s.sentence.line, s.sentence.text), s.sentence)
+    return list(out.values())
 
 
 BREATH_MOVE = rules.pattern("breath-move")
@@ -899,7 +926,16 @@ def _write(title: Value, source: str, language: Value, description: Value | None
                 out.append(f"    during: {_scalar(during.text)}  # line {during.line}")
         if ex.notes:
             out.append(f"    notes: {_scalar(' '.join(dict.fromkeys(ex.notes)))}")
+        for sentence in ex.left_out[:MAX_LEFT_OUT]:
+            words = sentence.text if len(sentence.text) <= 60 else sentence.text[:57] + "…"
+            out.append("    # " + _comment(f"left out (line {sentence.line}): \"{words}\""))
+        if len(ex.left_out) > MAX_LEFT_OUT:
+            out.append(f"    # and {len(ex.left_out) - MAX_LEFT_OUT} more sentences left out")
     return "\n".join(out) + "\n"
+
+
+MAX_LEFT_OUT = 12
+"""Sentences left out listed under one exercise; the rest are counted."""
 
 
 def _seconds(hold: object, breath_s: int = 5) -> tuple[float, float] | None:
@@ -926,6 +962,7 @@ def _summary(exercises: list[Exercise]) -> tuple[str, list[str]]:
             defaulted.append(f"{what} of {ex.name.value}")
     count = len(exercises)
     parts = [f"{count} exercise{'s' if count != 1 else ''}"]
+    left_out = sum(len(ex.left_out) for ex in exercises)
     if spans:
         lo, hi = min(s[0] for s in spans), max(s[1] for s in spans)
         parts.append(f"holds {lo:g}-{hi:g} s" if hi != lo else f"holds {lo:g} s")
@@ -937,6 +974,9 @@ def _summary(exercises: list[Exercise]) -> tuple[str, list[str]]:
                      f"({shown})")
     else:
         parts.append("no value defaulted")
+    if left_out:
+        parts.append(f"{left_out} sentence{'s' if left_out != 1 else ''} left out (see the "
+                     f"draft's comments)")
     return "; ".join(parts), defaulted
 
 
@@ -976,7 +1016,7 @@ def draft_text(text: str, name: str, *, html: bool = False, url: str | None = No
         mapping = line_map(text, html_source)
         for ex in exercises:
             items = [ex.name, ex.hold, ex.reps, ex.sets, ex.sides, *ex.equipment,
-                     *ex.setup, *ex.during, *ex.flow]
+                     *ex.setup, *ex.during, *ex.flow, *ex.left_out]
             for phase in ex.phases:
                 items += [phase.hold, *phase.say, *phase.during]
             for item in items:

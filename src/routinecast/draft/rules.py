@@ -23,7 +23,8 @@ Fields:
 - `reword`: rewrites that turn an article's sentence into one said to "you".
 - One row each, read by id through `pattern`: a sentence's kind (`first-person`,
   `second-person`, `sensation`, `filler`), its context (`hold-context`, `not-hold`,
-  `frequency-context`, `side-talk`, `return`, `breath-move`, `named-list`, `side-named`) and
+  `frequency-context`, `side-talk`, `return`, `breath-move`, `named-list`, `side-named`,
+  `shouted-step`) and
   what a heading names (`exercise-word`, `not-exercise`).
 
 Besides the rows: `VERBS` (what an instruction starts with) and `POSITION_VERBS` (those that
@@ -357,6 +358,11 @@ RULES: tuple[Rule, ...] = (
          r"\b(?:come|coming|return|release|straighten|roll\w* (?:back )?up|ease your way|"
          r"back up|upright|let go|stand up|sit up|walk|steps|rise|lower|relax)\b",
          True, 'steps after a hold that undo it ("then lower down"): a last phase'),
+    rule("shouted-step", "shouted-step",
+         r"(?-i:(?<![\w'])(?P<verb>[A-Z]{3,})(?:\s+[A-Z][A-Z'’]*){2,}(?![\w']))",
+         lambda m: m["verb"].lower() in VERBS,
+         'an instruction in capitals ("FLEX YOUR THIGH MUSCLES"): a step, said in sentence case '
+         '(true when its first word is one of VERBS)'),
     rule("breath-move", "breath-move",
          r"^(?:(?:now|then|and)\s*,?\s+)?(?:breathe (?:in|out)|inhale|exhale|as you "
          r"(?:breathe|inhale|exhale))\b",
@@ -388,6 +394,7 @@ notice sink hang shift switch swap change alternate do perform stretch tighten e
 lunge balance support wrap interlace rock sway stop avoid never be aim remain continue tilt
 nod lengthen soften set stack loosen grip circle pause hinge fold ease work stick shove play
 gently slowly carefully face imagine contract spread plant rise sag lock unlock slip hook
+flatten glide curl shrug swing sweep pivot kick march pedal nudge
 """.split())
 """Words an instruction to the listener starts with (after fillers such as "Now," or "Gently")."""
 
@@ -400,7 +407,7 @@ cross clasp hold grab straighten rotate twist tuck loop slide roll begin start h
 FIELDS = ("hold", "reps", "sets", "sides", "caution", "frequency", "equipment", "name", "skip",
           "end", "aside", "heading", "reword", "exercise-word", "not-exercise", "first-person",
           "second-person", "filler", "hold-context", "not-hold", "named-list", "side-named",
-          "side-talk", "frequency-context", "sensation", "return", "breath-move")
+          "side-talk", "frequency-context", "sensation", "return", "breath-move", "shouted-step")
 
 
 @dataclass(frozen=True)
