@@ -34,7 +34,8 @@ HELD_OUT_2 = yaml.safe_load((HOLDOUT_2 / "expected.yaml").read_text(encoding="ut
 FIELDS = ("exercise", "hold", "sides", "reps", "sets", "equipment")
 
 
-_NUMBERS = {"one": "1", "two": "2", "three": "3", "ninety": "90", "first": "1", "second": "2"}
+_NUMBERS = {"one": "1", "two": "2", "three": "3", "ninety": "90", "first": "1", "second": "2",
+            "lower": "low"}
 _STOP = {"the", "a", "an", "and", "of", "to", "version", "stretch", "stretches", "exercise",
          "exercises", "stretching"}
 
@@ -44,29 +45,33 @@ def _tokens(name: str) -> set[str]:
     return {w[:-1] if len(w) > 4 and w.endswith("s") else w for w in words} - _STOP
 
 
-def similar(a: str | list[str], b: str) -> tuple[float, float]:
-    """How alike two exercise names are, 0 to 1: the better of difflib's ratio on their slugs
-    and how much of the shorter one's words the other has ("Easy Psoas Stretch" and "Psoas
-    Stretch 1 (easy version)"); `a` may be several names for one exercise (its name and id).
-    Ties are broken by the ratio."""
-    best = (0.0, 0.0)
+def similar(a: str | list[str], b: str) -> tuple[float, float, float]:
+    """How alike two exercise names are: (the share of their words they have in common,
+    of all the words of both; whether they pair at all, 0 to 1: the better of difflib's ratio
+    on their slugs and how much of the shorter one's words the other has ("Easy Psoas Stretch"
+    and "Psoas Stretch 1 (easy version)"); the ratio). The first prefers equal word sets to
+    subsets: "Hamstring Stretch" is nearer "Hamstring and Back Stretch" than "Hamstring and
+    Lower Back Stretch" is. `a` may be several names for one exercise (its name and id)."""
+    best = (0.0, 0.0, 0.0)
     for key in ([a] if isinstance(a, str) else a):
         ratio = difflib.SequenceMatcher(None, slugify(key), slugify(b)).ratio()
         x, y = _tokens(key), _tokens(b)
         shared = len(x & y) / min(len(x), len(y)) if x and y else 0.0
-        best = max(best, (max(ratio, shared), ratio))
+        common = len(x & y) / len(x | y) if x and y else 0.0
+        best = max(best, (common, max(ratio, shared), ratio))
     return best
 
 
 def pair(expected: list, found: list[str], threshold: float = 0.6) -> dict[int, int]:
-    """Expected exercise index → found exercise index, best pairs first, each used once; an
-    expected exercise is a name or a list of names (its name and its id)."""
+    """Expected exercise index → found exercise index, one to one: the pairs most alike first
+    (greedy on `similar`), each exercise used once, a pair kept only when its names pair at
+    all (`threshold`); an expected exercise is a name or a list of names (its name and id)."""
     scores = sorted(((similar(e, f), i, j) for i, e in enumerate(expected)
                      for j, f in enumerate(found)), reverse=True)
     out: dict[int, int] = {}
     used: set[int] = set()
-    for (score, _), i, j in scores:
-        if score >= threshold and i not in out and j not in used:
+    for (_, alike, _), i, j in scores:
+        if alike >= threshold and i not in out and j not in used:
             out[i] = j
             used.add(j)
     return out
