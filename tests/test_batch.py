@@ -20,7 +20,7 @@ import feedparser
 import pytest
 
 import routinecast.batch.state as state_module
-from routinecast.batch import (BUILT, FAILED, SITE_RECORD, UP_TO_DATE, batch,
+from routinecast.batch import (BUILT, FAILED, LOCK_NAME, SITE_RECORD, UP_TO_DATE, batch,
                                format_results)
 from routinecast.batch.manifest import ManifestError, read_manifest
 from routinecast.batch.state import State, lock_path, state_path
@@ -162,7 +162,7 @@ def test_every_listener_gets_every_routine_and_a_site(built):
               for who in ("ana", "cleo")}
     assert titles == {"ana": "Desk breaks", "cleo": "Cleo's desk breaks"}
     hidden = list(output.rglob(".*"))
-    assert sorted(p.relative_to(output).as_posix() for p in hidden) == [
+    assert sorted(p.relative_to(output).as_posix() for p in hidden) == [LOCK_NAME] + [
         f"{who}/{SITE_RECORD}" for who in ("ana", "ben", "cleo")], "no temp file is left"
     # what makes the batch incremental is in the outputs: without --private, no state file
     assert not state_path(folder / "manifest.yaml").exists()
@@ -456,3 +456,20 @@ def test_the_longest_builds_start_first(fixtures, monkeypatch):
     with pytest.raises(RuntimeError, match="recorded"):
         local.run_local(tasks, 2, lambda task, outcome: None)
     assert submitted == ["wrists.mp3"]
+
+
+def test_a_second_batch_into_the_same_folder_stops_at_once(fixtures, tmp_path, run):
+    """Two batches into one output folder would both do all the work (and race on its
+    sites): the one that finds the folder's lock held stops before building anything."""
+    from routinecast.files import locked
+
+    output = tmp_path / "out"
+    output.mkdir()
+    path = write(fixtures, "routines: [neck.yaml]\nlisteners:\n  - name: ana\n")
+    with locked(output / LOCK_NAME) as held:  # as a batch running into it holds it
+        assert held
+        ran = run("batch", path, "-o", output, "--jobs", "1")
+    assert ran.exit_code == 1 and ran.stderr.count("\n") == 1
+    assert f"another batch is building into {output}; wait for it to end, or give another " \
+           "folder (-o)" in ran.stderr
+    assert [p.name for p in output.iterdir()] == [LOCK_NAME]

@@ -25,6 +25,11 @@ except ImportError:  # not POSIX (Windows, unsupported): plain fsync
 
 from .errors import InputError, OutputError, setting
 
+try:
+    import fcntl
+except ImportError:  # Windows: `locked` does not lock there
+    fcntl = None  # type: ignore[assignment]
+
 
 @contextmanager
 def replacing(path: str | Path, overwrite: bool = True, make_folder: bool = True,
@@ -195,6 +200,36 @@ def _flush(descriptor: int) -> None:
         except OSError:
             pass  # not every file system (nor every disk) takes it: fsync, at least
     os.fsync(descriptor)
+
+
+class NoLocks(OSError):
+    """The file system of a file to lock has no locks."""
+
+
+@contextmanager
+def locked(path: Path, wait: bool = True) -> Iterator[bool]:
+    """Hold an exclusive lock (`flock`) on the file `path`, made if missing and never removed
+    (a process that removed it while another waited on it would let a third lock a new
+    file of the same name); released when the block ends, or when the process does. Yields
+    True once held; False at once, without waiting, if `wait` is false and another process
+    holds it. Where there are no locks (Windows) it yields True. An OSError when the file
+    cannot be made; `NoLocks` when its file system has none (some network mounts)."""
+    if fcntl is None:
+        yield True
+        return
+    handle = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            held = False
+        except OSError as exc:
+            raise NoLocks(exc.errno, exc.strerror) from None
+        else:
+            held = True
+        yield held
+    finally:
+        os.close(handle)  # which releases the lock
 
 
 def cannot_write(path: str | Path, exc: OSError, into: bool = True) -> OutputError:

@@ -23,6 +23,7 @@ import hashlib
 import json
 import os
 import shutil
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Sequence
@@ -31,15 +32,16 @@ from urllib.parse import quote
 from .. import __version__
 from ..builder import Built, BuildSettings, build_key, load_all, up_to_date
 from ..cover import make_cover
-from ..errors import InputError, RoutinecastError, setting
-from ..files import cannot_write, replacing, temp_folder, write_text_atomic
+from ..errors import InputError, OutputError, RoutinecastError, setting
+from ..files import (NoLocks, cannot_write, locked, replacing, temp_folder,
+                     write_text_atomic)
 from ..overrides import Customised, load_profile
 from ..routine import load_routine
 from ..share import COVER_NAME, PAGE_NAME, publish, written_by_us
 from ..share.feed import FEED_NAME
 from ..sound import check_music, playlist
 from ..tagging import read_tags
-from .manifest import Listener, ManifestError, read_manifest
+from .manifest import Listener, Manifest, ManifestError, read_manifest
 from .state import State, digest
 from .work import Outcome, Task
 
@@ -48,6 +50,8 @@ __all__ = ["batch", "format_results", "Batch", "Result", "Site", "read_manifest"
 TABLE_NAME = "batch.json"
 QR_NAME = "feed-qr.png"
 SITE_RECORD = ".batch-site.json"
+LOCK_NAME = ".batch.lock"
+"""In OUTPUT, locked while a batch builds there: a second batch into it stops at once."""
 """In each listener's folder: the key of the site written there and what its cover was
 drawn from (hidden: `serve` never hands it out)."""
 BUILT, UP_TO_DATE, FAILED = "built", "up to date", "failed"
@@ -168,6 +172,26 @@ def batch(manifest: str | Path, output: str | Path, jobs: int | None = None,
     else:
         address = base_url or f"http://127.0.0.1:{port}/"
 
+    with ExitStack() as stack:
+        lock = output / LOCK_NAME
+        try:
+            held = stack.enter_context(locked(lock, wait=False))
+        except NoLocks:  # a file system without locks: as where there are none (Windows)
+            held = True
+        except OSError as exc:
+            raise cannot_write(lock, exc, into=False) from None
+        if not held:
+            raise OutputError(f"another batch is building into {output}; wait for it to end, "
+                              f"or give another folder ({setting('output')})")
+        return _build_all(read, output, settings, jobs, scheduler, private, tokens, address,
+                          base_url, lan, on_result, note)
+
+
+def _build_all(read: Manifest, output: Path, settings: BuildSettings, jobs: int,
+               scheduler: str | None, private: bool, tokens: dict[str, str], address: str,
+               base_url: str | None, lan: bool, on_result: Callable[[Result], None] | None,
+               note: Callable[[str], None]) -> Batch:
+    """`batch`'s work, once its inputs are checked and `output` is this batch's alone."""
     rows: dict[tuple[int, int], Result] = {}
     people: list[_Listener] = []
     tasks: list[Task] = []

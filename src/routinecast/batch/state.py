@@ -21,17 +21,12 @@ import hashlib
 import json
 import os
 import secrets
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from ..errors import RoutinecastError
-from ..files import cannot_write, replacing
-
-try:
-    import fcntl
-except ImportError:  # Windows: see the module's docstring
-    fcntl = None  # type: ignore[assignment]
+from ..files import NoLocks, cannot_write, locked, replacing
 
 STATE_VERSION = 2
 """Version 1 also kept each output's key and each site's: those are now in the outputs."""
@@ -103,22 +98,15 @@ class State:
     @contextmanager
     def _locked(self) -> Iterator[None]:
         """Hold the exclusive lock on the state file (waiting for another batch's)."""
-        if fcntl is None:
-            yield
-            return
-        try:
-            handle = os.open(self.lock, os.O_RDWR | os.O_CREAT, 0o600)
-        except OSError as exc:
-            raise cannot_write(self.lock, exc, into=False) from None
-        try:
+        with ExitStack() as held:
             try:
-                fcntl.flock(handle, fcntl.LOCK_EX)
-            except OSError as exc:  # a file system without locks (some network mounts)
+                held.enter_context(locked(self.lock))
+            except NoLocks as exc:
                 raise StateError(f"cannot be locked ({exc.strerror}); keep the manifest on a "
                                  "local disk", self.path) from None
+            except OSError as exc:
+                raise cannot_write(self.lock, exc, into=False) from None
             yield
-        finally:
-            os.close(handle)  # which releases the lock
 
     def _save(self) -> None:
         text = json.dumps({"version": STATE_VERSION, "tokens": self.tokens}, indent=1,
