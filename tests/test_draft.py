@@ -561,6 +561,83 @@ def test_entities_in_a_page_are_not_expanded(tmp_path):
     assert "&" not in yaml.safe_load(result.text)["exercises"][0]["setup"]
 
 
+SAVED_PAGE = """<!DOCTYPE html>
+<html lang="en-GB">
+<head>
+<meta charset="utf-8">
+<title>Two Stretches for Tight Hips | Stretch Weekly</title>
+<meta property="og:site_name" content="Stretch Weekly">
+<meta property="og:title" content="Two Stretches for Tight Hips">
+</head>
+<body>
+<nav><a href="/">Home</a> <a href="/shop">Shop</a></nav>
+<article>
+<h1>Two Stretches for Tight Hips</h1>
+<p>Sitting all day leaves the hips stiff. These two stretches take five minutes.</p>
+<h2>Figure Four</h2>
+<p>Lie on your back and rest your right ankle on your left knee.
+Hold for 30 seconds, then switch legs.</p>
+<h2>Butterfly</h2>
+<p>Sit tall with the soles of your feet together.
+Our founder swore by this one.
+Hold for 45 seconds.</p>
+</article>
+<footer>Copyright 2026 Stretch Weekly</footer>
+</body>
+</html>
+"""
+
+
+def test_a_saved_page_gives_language_title_and_source_from_its_metadata(tmp_path):
+    page = tmp_path / "hips.html"
+    page.write_text(SAVED_PAGE, encoding="utf-8")
+    result = draft(page)
+    data = yaml.safe_load(result.text)
+    assert data["language"] == "en"  # from <html lang="en-GB">
+    assert "language: en  # \"lang=en-GB\" (line 2); the page's language" in result.text
+    assert data["title"] == "Two Stretches for Tight Hips"  # og:title, without the site
+    assert data["source"] == result.source == "Two Stretches for Tight Hips, Stretch Weekly"
+    assert "Shop" not in result.text and "Copyright" not in result.text
+
+
+def test_a_saved_pages_comments_name_its_own_lines(tmp_path):
+    """Every line a comment names is the saved page's, and holds the words it quotes, also
+    where the page's paragraph runs over several lines."""
+    page = tmp_path / "hips.html"
+    page.write_text(SAVED_PAGE, encoding="utf-8")
+    lines = SAVED_PAGE.splitlines()
+    text = draft(page).text
+    quoted = re.findall(r'# "([^"]+)" \(line (\d+)\)', text.split("exercises:", 1)[1])
+    assert len(quoted) == 5, quoted  # two names, a side, two holds
+    for words, line in quoted:
+        assert words.rstrip("…") in lines[int(line) - 1], (words, line)
+    assert '    hold: 30s  # "30 seconds" (line 16)' in text
+    assert '    hold: 45s  # "45 seconds" (line 20)' in text
+    assert '    # left out (line 19): "Our founder swore by this one."' in text
+    assert "    setup: Sit tall with the soles of your feet together.  # line 18" in text
+
+
+def test_length_works_on_a_draft(tmp_path):
+    """A draft's holds and counts are the article's ranges, so a target length is met: the
+    fitted plan lasts the length asked, within the 2 % `--length` promises."""
+    from routinecast.fitting import TOLERANCE, estimate_speech, fit_length, reachable
+    from routinecast.overrides import command_line, customise
+    from routinecast.plan import make_plan
+
+    path = tmp_path / "draft.yaml"
+    path.write_text(draft(seed("002")).text, encoding="utf-8")
+    routine = load_routine(path)
+    speech = estimate_speech(lambda text: None)
+    shortest, longest = reachable(routine, speech)
+    assert longest > 1.5 * shortest  # the article's ranges leave room to choose
+    for target in (shortest + 30_000, (shortest + longest) // 2, longest - 30_000):
+        wanted = customise(routine, [command_line(length=f"{target}ms")]).routine
+        fitted, changes = fit_length(wanted, speech)
+        got = make_plan(fitted, speech).duration_ms
+        assert abs(got - target) <= TOLERANCE * target, (target, got)
+        assert changes
+
+
 def test_drafted_ranges_follow_level(tmp_path):
     from routinecast.overrides import command_line, customise
 

@@ -1012,19 +1012,19 @@ def draft_text(text: str, name: str, *, html: bool = False, url: str | None = No
         return fallback
 
     if html_source is not None:  # lines of the saved page, not of its extracted text
-        from .extract import line_map
-        mapping = line_map(text, html_source)
+        from .extract import PageLines
+        page = PageLines(text, html_source)
+        items: dict[int, Value | Sentence] = {}
         for ex in exercises:
-            items = [ex.name, ex.hold, ex.reps, ex.sets, ex.sides, *ex.equipment,
-                     *ex.setup, *ex.during, *ex.flow, *ex.left_out]
-            for phase in ex.phases:
-                items += [phase.hold, *phase.say, *phase.during]
-            for item in items:
-                if item is not None and item.line:
-                    item.line = mapping.get(item.line, item.line)
-        for value in drafter.cautions + drafter.frequencies:
-            if value.line:
-                value.line = mapping.get(value.line, value.line)
+            for item in [ex.name, ex.hold, ex.reps, ex.sets, ex.sides, *ex.equipment,
+                         *ex.setup, *ex.during, *ex.flow, *ex.left_out,
+                         *(x for phase in ex.phases for x in (phase.hold, *phase.say,
+                                                               *phase.during))]:
+                items.setdefault(id(item), item)
+        for item in [*items.values(), *drafter.cautions, *drafter.frequencies]:
+            if item is not None and item.line:
+                words = item.words if isinstance(item, Value) else item.text
+                item.line = page.line(item.line, words)
     heading = title_words or parsed.title
     if heading and not re.search(r"[^\W_]", _clean(heading)):
         heading = None

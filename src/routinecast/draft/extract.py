@@ -9,6 +9,7 @@ Nothing is executed: lxml parses, it does not run scripts, and no network is use
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 
@@ -75,21 +76,37 @@ def html_line_of(html: str, words: str) -> int | None:
     return html.count("\n", 0, m.start()) + 1 if m else None
 
 
-def line_map(text: str, html: str) -> dict[int, int]:
-    """For each line of the extracted `text`, the line of the saved page it comes from (found
-    by its first words, in order); lines not found take the line found before them."""
-    import html as html_module
-    page = html_module.unescape(re.sub(r"<[^>]*>", lambda m: " " * 0 if "\n" not in m[0]
-                                       else "\n" * m[0].count("\n"), html))
-    out: dict[int, int] = {}
-    position, last = 0, 1
-    for number, line in enumerate(text.split("\n"), 1):
-        words = re.sub(r"^(?:#+|[-*+]|\d+[.)])\s+", "", line.strip())[:40].strip()
-        if words:
-            probe = re.escape(words).replace(r"\ ", r"\s+")
-            m = re.compile(probe).search(page, position)
+class PageLines:
+    """Where the extracted text stands in the saved page: each line of the text is found in
+    the page by its first words, in order (a line not found stays where the one before it
+    was), and words quoted from it are looked for from there, so that a comment names the
+    page's line of "30 seconds", not only of the paragraph it is in."""
+
+    REACH = 4000
+    """Characters of the page after a line's start in which its words are looked for."""
+
+    def __init__(self, text: str, html: str):
+        import html as html_module
+        self.page = html_module.unescape(re.sub(r"<[^>]*>", lambda m: "\n" * m[0].count("\n"),
+                                                html))
+        self.breaks = [m.start() for m in re.finditer("\n", self.page)]
+        self.starts: dict[int, int] = {}
+        position = 0
+        for number, line in enumerate(text.split("\n"), 1):
+            words = re.sub(r"^(?:#+|[-*+]|\d+[.)])\s+", "", line.strip())[:40].strip()
+            m = _probe(words).search(self.page, position) if words else None
             if m:
                 position = m.start()
-                last = page.count("\n", 0, m.start()) + 1
-        out[number] = last
-    return out
+            self.starts[number] = position
+
+    def line(self, text_line: int, words: str | None = None) -> int:
+        """The page's line of `words` (or of the start of `text_line`, where they are not
+        found) of the text's line `text_line`."""
+        start = self.starts.get(text_line, 0)
+        m = _probe(words).search(self.page, start, start + self.REACH) if words else None
+        return bisect.bisect_left(self.breaks, m.start() if m else start) + 1
+
+
+def _probe(words: str) -> re.Pattern:
+    """The first words of `words` as a pattern that lets the page break lines between them."""
+    return re.compile(re.escape(words[:40].strip()).replace(r"\ ", r"\s+"), re.IGNORECASE)
