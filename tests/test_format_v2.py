@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from routinecast.durations import describe_ms
 from routinecast.errors import OverrideError
 from routinecast.fitting import fit_length, reachable
 from routinecast.overrides import PROFILE_EXAMPLE, command_line, customise
@@ -180,6 +181,60 @@ def test_length_leaves_out_optional_exercises_least_important_first(write_routin
     fitted, changes = fit_length(wanted, length)
     assert [ex.id for ex in fitted.exercises] == ["a", "b"]
     assert ("c", "left out") in {(ch.exercise_id, ch.key) for ch in changes}
+
+
+def test_a_routine_file_gives_its_own_length(write_routine):
+    """`length:` at the top level fits the routine as `--length` would, unless a profile or
+    the command line gives a length; dumped as written, and the fitted routine has none."""
+    from routinecast.dump import dump_routine
+    shortest, longest = reachable(load_routine(write_routine(RANGES)), length)
+    target = max((shortest + longest) // 2, 60_000)
+    path = write_routine(RANGES.replace("title: Ranges\n", f"title: Ranges\nlength: {target}ms\n"))
+    routine = load_routine(path)
+    assert (routine.length_ms, routine.setting_lines) == (target, (("length", 2),))
+    plain = customise(routine, [])
+    fitted, changes = fit_length(plain.routine, length)
+    assert abs(make_plan(fitted, length).duration_ms - target) <= 0.02 * target
+    assert changes and {c.origin for c in changes} == {
+        f"length {describe_ms(target)} (routine file)"}
+    assert fitted.length_ms is None and "length" not in dump_routine(fitted)
+    assert f"length: {describe_ms(target)}\n" in dump_routine(routine)
+    assert load_routine(write_routine(dump_routine(routine), "again.yaml")).length_ms == target
+    # the command line's length wins, and the change names what it replaced
+    ten = customise(routine, [command_line(length="10m")])
+    assert (ten.routine.length_ms, ten.routine.setting_lines) == (600_000, ())
+    [change] = [c for c in ten.changes if c.key == "length"]
+    assert (change.before, change.after) == (target, 600_000)
+    # a level alone changes nothing the routine's length chooses, and says so
+    gentle = customise(routine, [command_line(level="gentle")])
+    assert gentle.routine.length_ms == target
+    assert any("its own length" in note for note in gentle.notes)
+    assert fit_length(gentle.routine, length)[0] == fitted
+
+
+@pytest.mark.parametrize("value, says", [
+    ("0", "length: the number 0 is not a positive duration"),
+    ("13h", 'length: "13h" is longer than the limit of 12h'),
+    ("30s", "length: must be at least 1m"),
+    ("soon", 'length: "soon" is not a duration'),
+])
+def test_a_routine_files_length_that_cannot_be(write_routine, run, value, says):
+    path = write_routine(f"title: T\nlength: {value}\nexercises:\n  - name: A\n")
+    result = run("validate", path)
+    assert result.exit_code == 2
+    assert result.output.strip() == f"{path}:2: {says}" or \
+        result.output.strip().startswith(f"{path}:2: {says}"), result.output
+
+
+def test_a_routine_files_length_out_of_reach_names_its_line(write_routine, run):
+    path = write_routine("title: T\ndefaults: {countdown: 0}\nlength: 2h\nexercises:\n"
+                         "  - name: A\n    hold: 20-40s\n    reps: 2-3\n")
+    result = run("plan", path, "-q")
+    assert result.exit_code == 2
+    [message] = result.output.strip().splitlines()
+    assert re.fullmatch(rf"{re.escape(str(path))}:3: length: 2h is out of reach: this routine "
+                        r"runs \d+:\d\d to \d+:\d\d", message), message
+    assert run("plan", path, "-q", "--length", "1m30s").exit_code == 0  # an override wins
 
 
 def test_plan_length_of_a_content_routine_with_the_real_voice(run):

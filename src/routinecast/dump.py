@@ -15,7 +15,7 @@ import yaml
 from .durations import describe_ms
 from .checks import middle
 from .models import Defaults, Exercise, Phase, Routine, Sounds, Voice
-from .settings import changed_settings
+from .settings import changed_settings, top_settings
 
 
 def dump_routine(routine: Routine, comment: str = "") -> str:
@@ -30,6 +30,7 @@ def dump_routine(routine: Routine, comment: str = "") -> str:
     data["voice"] = _voice(routine.voice)
     if routine.pronounce:
         data["pronounce"] = dict(routine.pronounce)
+    data.update(top_settings(routine))  # a fitted routine has none: its values are chosen
     defaults = routine.defaults
     data["defaults"] = {
         "hold": _span(defaults.hold_ms, defaults.hold_range, None),

@@ -9,7 +9,7 @@ from dataclasses import replace
 from typing import Callable, Sequence
 
 from .durations import describe_ms, format_ms
-from .errors import OverrideError, setting
+from .errors import OverrideError, RoutineError, setting
 from .models import Change, Exercise, Routine
 from .plan import SoundLengths, SpeechLength, make_plan
 
@@ -67,20 +67,31 @@ def fit_length(routine: Routine, speech_ms: SpeechLength,
     """`routine` with values inside its ranges (and optional exercises left out, least
     important first) so that its track lasts `routine.length_ms` within `TOLERANCE`; and a
     `Change` for every value chosen. Raises `OverrideError` naming the lengths the routine
-    can reach when the target is outside them."""
+    can reach when the target is outside them (a `RoutineError` naming the line when the
+    routine file gives the length). The fitted routine has no target length: its values
+    are chosen."""
     target = routine.length_ms
     if not target:
         return routine, ()
-    given = f"length {describe_ms(target)}"  # what the overrides table says chose a value
+    line = dict(routine.setting_lines).get("length", False)
+    own = line is not False  # the routine file's own length, not an override's
+    # what the overrides table says chose a value
+    given = f"length {describe_ms(target)}" + (" (routine file)" if own else "")
+
+    def refuse(message: str) -> Exception:
+        if own:
+            return RoutineError(f"length: {describe_ms(target)} {message}", routine.path,
+                                line)
+        return OverrideError(f"{setting('length')} {describe_ms(target)} {message}",
+                             routine.path)
 
     def length(candidate: Routine) -> int:
         return make_plan(candidate, speech_ms, sound_ms).duration_ms
 
     shortest, longest = reachable(routine, speech_ms, sound_ms)
     if not shortest * (1 - TOLERANCE) <= target <= longest * (1 + TOLERANCE):
-        raise OverrideError(f"{setting('length')} {describe_ms(target)} is out of reach: "
-                            "this routine runs "
-                            f"{_mss(shortest)} to {_mss(longest)}", routine.path)
+        raise refuse(f"is out of reach: this routine runs {_mss(shortest)} to "
+                     f"{_mss(longest)}")
     order = _drop_order(routine)
     best: tuple[float, Routine, frozenset[str]] | None = None
 
@@ -111,11 +122,11 @@ def fit_length(routine: Routine, speech_ms: SpeechLength,
         if search(None, left_out) or any(search(t, left_out) for t in _count_steps(routine)):
             break
     if best is None:
-        raise OverrideError(f"{setting('length')} {describe_ms(target)} falls between the "
-                            "lengths this routine can take "
-                            f"(from {_mss(shortest)} to {_mss(longest)}); try a little more "
-                            "or less", routine.path)
-    return best[1], _chosen(routine, best[1], best[2], given)
+        raise refuse(f"falls between the lengths this routine can take (from "
+                     f"{_mss(shortest)} to {_mss(longest)}); try a little more or less")
+    fitted = replace(best[1], length_ms=None, setting_lines=tuple(
+        pair for pair in routine.setting_lines if pair[0] != "length"))
+    return fitted, _chosen(routine, fitted, best[2], given)
 
 
 def _count_steps(routine: Routine) -> Sequence[float]:

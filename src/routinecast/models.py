@@ -235,8 +235,12 @@ class Routine:
     short_forms: tuple[tuple[str, str], ...] = ()
     """(text, its short form) for spoken texts that carry one: said on repeats."""
     length_ms: int | None = None
-    """A target length for the track (`--length`): the builder picks values inside the
-    ranges so that the track lands within 2 % of it; None: the values as they are."""
+    """A target length for the track (`length:` in the file, or `--length`): the builder
+    picks values inside the ranges so that the track lands within 2 % of it; None: the
+    values as they are."""
+    setting_lines: tuple[tuple[str, int | None], ...] = ()
+    """(key, line) of each setting the file writes at its top level (`length`), for
+    messages; a setting an override replaced is not listed."""
 
     @property
     def exercises(self) -> tuple[Exercise, ...]:

@@ -273,7 +273,7 @@ def _settings(check: Checker, data: Map, spell, shown) -> dict[str, Any]:
     named.key_lines = {shown(s.key): data.key_lines.get(spell(s.key)) for s in present}
     cues = read_settings(check, named, "", Cues(), None, None, spell=shown)
     found: dict[str, Any] = {
-        "cues": tuple((s.field, getattr(cues, s.field)) for s in present if s.scopes)}
+        "cues": tuple((s.field, getattr(cues, s.field)) for s in present if s.cascades)}
     for setting in BUILD_SETTINGS:
         if setting in present:
             name = shown(setting.key)
@@ -492,7 +492,11 @@ def customise(routine: Routine, layers: Sequence[Overrides] = ()) -> Customised:
             length = (layer.length_ms, f"{layer.blame('length')[0]} "
                                        f"{describe_ms(layer.length_ms)} ({layer.origin})")
     if length:
-        changes.append(Change(None, "length", None, None, length[0], length[1]))
+        changes.append(Change(None, "length", None, routine.length_ms, length[0], length[1]))
+    elif level and routine.length_ms:
+        notes.append(f"{level[1]} changes no value inside the ranges of {routine.path}: its "
+                     f"own length, {describe_ms(routine.length_ms)}, chooses them; give a "
+                     "length to change it")
 
     def pick(span: tuple[int, int], unit: int) -> int:
         """The value of `span` at the chosen level."""
@@ -547,6 +551,8 @@ def customise(routine: Routine, layers: Sequence[Overrides] = ()) -> Customised:
 
     customised = replace(
         routine, voice=voice, length_ms=length[0] if length else routine.length_ms,
+        setting_lines=tuple(pair for pair in routine.setting_lines
+                            if not (length and pair[0] == "length")),
         sections=tuple(replace(section, exercises=tuple(changed(ex) for ex in kept))
                        for section, kept in sections),
         defaults=replace(routine.defaults, cues=replace(routine.defaults.cues, **new_cues)))

@@ -18,7 +18,7 @@ from .checks import (MAX_COUNT, MAX_HOLD_MS, MAX_TEXT_CHARS, SPEED_RANGE, Checke
 from .errors import RoutineError
 from .models import (DEFAULT_SIDES, SOUND_NAMES, Cues, Defaults, Exercise, Move, Phase, Routine,
                      Section, Sounds, Voice)
-from .settings import CUE_SETTINGS, MAX_COUNTDOWN, keys_in, read_settings
+from .settings import CUE_SETTINGS, MAX_COUNTDOWN, keys_in, read_settings, read_top_settings
 
 __all__ = ["load_routine", "slugify", "read_mapping", "MAX_COUNT", "MAX_HOLD_MS",
            "MAX_TEXT_CHARS", "MAX_COUNTDOWN", "SPEED_RANGE"]
@@ -30,7 +30,8 @@ MAX_BREATH_MS = 60_000
 MAX_OPTIONAL = 9
 
 TOP_KEYS = ("title", "description", "author", "source", "language", "equipment", "voice",
-            "defaults", "intro", "outro", "pronounce", "exercises", "sections")
+            "defaults", "intro", "outro", "pronounce", *keys_in("routine"), "exercises",
+            "sections")
 CUE_KEYS = tuple(setting.key for setting in CUE_SETTINGS)
 DEFAULTS_KEYS = ("hold", "rest", "breath", "rep_rest", "sounds", *keys_in("defaults"))
 VOICE_KEYS = ("engine", "name", "speed")
@@ -89,6 +90,7 @@ class _RoutineReader(Checker):
             intro=self.optional_text(data, "intro", "", spoken=True),
             outro=self.optional_text(data, "outro", "", spoken=True),
             pronounce=self.pronounce(data),
+            **read_top_settings(self, data),
         )
         defaults = self.defaults(data)
         self.seen_ids: dict[str, int | None] = {}

@@ -6,7 +6,8 @@ and what it does. Everything else is derived from the table: the keys the loader
 how it reads them (`read_settings`), the profile's keys and example, the command-line options
 (`cli.py`), what `dump` writes back, and the key tables of docs/format.md (`docs_table`, which
 a test compares with the document). A new setting is one row here, a field of `Cues` (or of
-`Overrides`), and what the planner does with it.
+`Overrides`, and of `Routine` for one a routine file writes at its top level), and what the
+planner does with it.
 """
 
 from __future__ import annotations
@@ -16,16 +17,21 @@ from typing import Any, Iterable
 
 from .checks import MAX_HOLD_MS, Checker, Map, join
 from .durations import describe_ms
-from .models import COUNTDOWN_STYLES, GUIDANCE, HALFWAY_STYLES, LEVELS, REMIND_SAYS, Cues
+from .models import COUNTDOWN_STYLES, GUIDANCE, HALFWAY_STYLES, LEVELS, REMIND_SAYS, Cues, \
+    Routine
 
 MAX_COUNTDOWN = 10
 MIN_REMIND_MS = 10_000
 MAX_SETTLE_MS = 60_000
 MAX_LENGTH_MS = 12 * 3_600_000
 
-SCOPES = ("defaults", "exercise", "phase")
-"""Where a routine file may write a setting: `defaults` (every exercise), an exercise, or
-one phase of an exercise."""
+SCOPES = ("routine", "defaults", "exercise", "phase")
+"""Where a routine file may write a setting: at its top level (`routine`: the whole track),
+in `defaults` (every exercise), on an exercise, or on one phase of an exercise."""
+CASCADE = SCOPES[1:]
+"""The scopes of the settings that cascade (`defaults` → exercise → phase): fields of `Cues`."""
+SCOPE_NAMES = {"routine": "top level"}
+"""How the docs name a scope, where it is not its own name."""
 
 
 @dataclass(frozen=True)
@@ -36,13 +42,14 @@ class Setting:
     """As routine files write it (`remind_every`); profiles and options use dashes."""
     field: str
     """The `Cues` field it sets (`remind_every_ms`), or the `Overrides` field for a setting
-    that only profiles and the command line give (`level`)."""
+    that does not cascade (`level`; `length_ms`, also the `Routine` field)."""
     kind: str
     """How it is read: `count`, `duration`, `choice`, `flag`, or `auto` (true, false or
     auto)."""
     scopes: tuple[str, ...]
     """Where a routine file may write it (see `SCOPES`); empty: profiles and the command
-    line only."""
+    line only. A setting of scope `routine` is a field of `Routine` too, which profiles and
+    the command line override."""
     values: str
     """Its values as the docs list them."""
     help: str
@@ -72,9 +79,14 @@ class Setting:
         return self.key.replace("_", "-")
 
     @property
+    def cascades(self) -> bool:
+        """Written in `defaults`, on exercises or on phases: a field of `Cues`."""
+        return any(scope in CASCADE for scope in self.scopes)
+
+    @property
     def default(self) -> Any:
-        """The value used when nothing sets it."""
-        return getattr(Cues(), self.field) if self.scopes else None
+        """The value used when nothing sets it (None: nothing)."""
+        return getattr(Cues(), self.field) if self.cascades else None
 
     def parse(self, check: Checker, value: Any, where: str, line: int | None,
               breath_ms: int | None = None) -> Any:
@@ -125,7 +137,7 @@ def _duration(key: str, field: str, scopes: tuple[str, ...], values: str, help: 
                    metavar="DURATION", since=since)
 
 
-ALL = SCOPES
+ALL = CASCADE
 EXERCISE = ("defaults", "exercise")
 
 SETTINGS: tuple[Setting, ...] = (
@@ -171,26 +183,32 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("level", "level", "choice", (), "`gentle`, `standard`, `strong`",
             "which value of every range: the low end, the middle (rounded to whole seconds, "
             "breaths and reps) or the high end", choices=LEVELS, since=2),
-    _duration("length", "length_ms", (), "a duration",
+    _duration("length", "length_ms", ("routine",), "a duration from 1m to 12h",
               "a target length: values inside the ranges (and leaving out `optional` "
-              "exercises) so that the track lands within 2 % of it", high=MAX_LENGTH_MS,
+              "exercises) so that the track lands within 2 % of it; a routine file's own "
+              "is used unless a profile or the command line gives one", high=MAX_LENGTH_MS,
               since=2, low=60_000),
 )
 """Every setting, in the order the docs, the profile example and `--help` list them."""
 
 BY_KEY: dict[str, Setting] = {setting.key: setting for setting in SETTINGS}
-CUE_SETTINGS = tuple(setting for setting in SETTINGS if setting.scopes)
+CUE_SETTINGS = tuple(setting for setting in SETTINGS if setting.cascades)
 """The settings that are fields of `Cues`."""
-BUILD_SETTINGS = tuple(setting for setting in SETTINGS if not setting.scopes)
-"""The settings only profiles and the command line give (fields of `Overrides`)."""
+BUILD_SETTINGS = tuple(setting for setting in SETTINGS if not setting.cascades)
+"""The settings that do not cascade (fields of `Overrides`): profiles and the command line
+give them, and a routine file at its top level those of scope `routine`."""
+FILE_SETTINGS = tuple(setting for setting in SETTINGS if setting.scopes)
+"""The settings a routine file may write: what the docs' table lists."""
 
 assert {s.field for s in CUE_SETTINGS} == {f.name for f in fields(Cues)}, \
     "every field of Cues is one row of SETTINGS"
+assert {s.field for s in SETTINGS if "routine" in s.scopes} <= {f.name for f in fields(Routine)}, \
+    "every setting of scope routine is a field of Routine"
 
 
 def keys_in(scope: str) -> tuple[str, ...]:
     """The setting keys a routine file may write in `scope`."""
-    return tuple(setting.key for setting in CUE_SETTINGS if scope in setting.scopes)
+    return tuple(setting.key for setting in SETTINGS if scope in setting.scopes)
 
 
 def read_settings(check: Checker, data: Map, where: str, base: Cues, scope: str | None,
@@ -209,6 +227,25 @@ def read_settings(check: Checker, data: Map, where: str, base: Cues, scope: str 
     return replace(base, **changes) if changes else base
 
 
+def read_top_settings(check: Checker, data: Map) -> dict[str, Any]:
+    """The `Routine` fields that the settings of scope `routine` written at the top level of
+    `data` (a routine file) set, and `setting_lines`: (key, line) of each, for messages."""
+    found: dict[str, Any] = {}
+    lines = []
+    for setting in SETTINGS:
+        if "routine" in setting.scopes and data.get(setting.key) is not None:
+            line = data.key_lines.get(setting.key)
+            found[setting.field] = setting.parse(check, data[setting.key], setting.key, line)
+            lines.append((setting.key, line))
+    return {**found, "setting_lines": tuple(lines)}
+
+
+def top_settings(routine: Routine) -> dict[str, Any]:
+    """The settings of scope `routine` that `routine` gives, as a routine file writes them."""
+    return {setting.key: setting.show(getattr(routine, setting.field)) for setting in SETTINGS
+            if "routine" in setting.scopes and getattr(routine, setting.field) is not None}
+
+
 def changed_settings(cues: Cues, base: Cues | None, scope: str) -> dict[str, Any]:
     """The settings of `cues` that a routine file writes in `scope`, as it spells them:
     all of them, or those that differ from `base`."""
@@ -217,10 +254,12 @@ def changed_settings(cues: Cues, base: Cues | None, scope: str) -> dict[str, Any
             and (base is None or getattr(cues, setting.field) != getattr(base, setting.field))}
 
 
-def docs_table(settings: Iterable[Setting] = CUE_SETTINGS) -> str:
+def docs_table(settings: Iterable[Setting] = FILE_SETTINGS) -> str:
     """The Markdown table docs/format.md shows (a test checks the two agree)."""
     def default(setting: Setting) -> str:
         value = setting.default
+        if value is None:
+            return "none"
         if setting.kind == "duration":
             return describe_ms(value) if value else "0 (none)"
         if isinstance(value, bool):
@@ -231,5 +270,6 @@ def docs_table(settings: Iterable[Setting] = CUE_SETTINGS) -> str:
             "| --- | --- | --- | --- | --- |"]
     for setting in settings:
         rows.append(f"| `{setting.key}` | {setting.values} | {default(setting)} | "
-                    f"{', '.join(setting.scopes)} | {setting.help} |")
+                    f"{', '.join(SCOPE_NAMES.get(s, s) for s in setting.scopes)} | "
+                    f"{setting.help} |")
     return "\n".join(rows)
