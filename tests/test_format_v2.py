@@ -119,6 +119,28 @@ def test_bad_options_are_one_line_and_exit_2(run, args, says):
     assert len(result.output.strip().splitlines()) == 1 and says in result.output
 
 
+def test_announce_next_takes_auto_true_or_false_on_the_command_line(run, write_routine):
+    path = write_routine("title: T\ndefaults: {rest: 8s, announce_next: false}\nexercises:\n"
+                         "  - {name: A, hold: 5s}\n  - {name: B, hold: 5s}\n")
+
+    def chosen(*args):
+        result = run("plan", path, "--json", "-q", *args)
+        assert result.exit_code == 0, result.output
+        data = json.loads(result.output)
+        changed = {c["after"] for c in data["overrides"] if c["key"] == "announce_next"}
+        return changed, any(s.get("label") == "next" for s in data["segments"])
+
+    assert chosen() == (set(), False)
+    assert chosen("--announce-next", "auto") == ({"auto"}, True)
+    assert chosen("--announce-next", "AUTO") == ({"auto"}, True)
+    assert chosen("--announce-next") == ({True}, True)  # alone: true, as before
+    assert chosen("--announce-next", "true", "--no-announce-next") == (set(), False)
+    assert chosen("--no-announce-next", "--announce-next", "auto") == ({"auto"}, True)
+    bad = run("plan", path, "--announce-next", "maybe")
+    assert bad.exit_code == 2 and len(bad.output.strip().splitlines()) == 1
+    assert "'maybe' is not one of 'auto', 'true', 'false'" in bad.output
+
+
 # -- ranges, levels, lengths -------------------------------------------------------------
 
 RANGES = """\

@@ -105,7 +105,9 @@ routines_argument = click.argument("routines", nargs=-1, required=True,
 
 def _setting_option(setting: Setting):
     """The command-line option of one row of the settings table."""
-    if setting.kind in ("flag", "auto"):
+    if setting.kind == "auto":
+        return _auto_option(setting)
+    if setting.kind == "flag":
         return click.option(f"{setting.option}/--no-{setting.name}", setting.key, default=None,
                             help=setting.help[0].upper() + setting.help[1:] + ".")
     if setting.kind == "choice":
@@ -116,6 +118,31 @@ def _setting_option(setting: Setting):
         kind = None
     return click.option(setting.option, setting.key, type=kind, metavar=setting.metavar or None,
                         help=setting.help[0].upper() + setting.help[1:] + ".")
+
+
+_AUTO_VALUES = {"auto": "auto", "true": True, "false": False}
+
+
+def _auto_option(setting: Setting):
+    """`--announce-next [auto|true|false]` (alone: true) and `--no-announce-next` (false),
+    both setting one value; the later on the command line wins."""
+    def given(ctx, param, value):
+        if value is None:  # not given: keep what --no-… set, if it came first
+            return ctx.params.get(setting.key)
+        return _AUTO_VALUES[value.lower()]
+
+    def negated(ctx, param, value):
+        if value:
+            ctx.params[setting.key] = False
+
+    option = click.option(setting.option, setting.key, is_flag=False, flag_value="true",
+                          default=None, callback=given,
+                          type=click.Choice(tuple(_AUTO_VALUES), case_sensitive=False),
+                          help=setting.help[0].upper() + setting.help[1:]
+                          + f" ({setting.option} alone: true).")
+    negation = click.option(f"--no-{setting.name}", is_flag=True, expose_value=False,
+                            callback=negated, help=f"Same as {setting.option} false.")
+    return lambda command: option(negation(command))
 
 
 _OVERRIDE_OPTIONS = (
