@@ -48,6 +48,15 @@ NOT_HOLD = rules.pattern("not-hold")
 NAMED_LIST = rules.pattern("named-list")
 RIGHT_THEN_LEFT = rules.pattern("sides-right-then-left")
 SIDE_NAMED = rules.pattern("side-named")
+HOLD_FIRST = rules.pattern("hold-first")
+HOLD_WORD = rules.pattern("hold-word")
+HOLD_AGAIN = rules.pattern("hold-again")
+SAID_TO_YOU = rules.pattern("said-to-you")
+DURING_STEP = rules.pattern("during-step")
+SIDE_TALK = rules.pattern("side-talk")
+FREQUENT = rules.pattern("frequency-context")
+SENSATION = rules.pattern("sensation")
+RETURN = rules.pattern("return")
 
 
 @dataclass
@@ -183,13 +192,12 @@ def _holds(text: str) -> list[rules.Found]:
     found = [f for f in rules.find("hold", text)]
     if not found or not HOLDING.search(text):
         return []
-    if rules.matches("frequency", text) and not re.search(r"\bhold\b", text, re.IGNORECASE):
+    if rules.matches("frequency", text) and not HOLD_WORD.search(text):
         return []
     kept = []
     for f in found:
         before = text[max(0, f.match.start() - 60):f.match.start()]
-        if NOT_HOLD.search(before) and not re.search(r"\b(?:hold|stay)\w*\b", before,
-                                                       re.IGNORECASE):
+        if NOT_HOLD.search(before) and not HOLD_AGAIN.search(before):
             continue
         kept.append(f)
     return kept
@@ -215,8 +223,7 @@ def read_sentence(sentence: Sentence) -> Said:
     if timing:
         first = min(m.start() for m in timing)
         lead = text[:first]
-        hold_first = bool(re.match(r"^\W*(?:then\s+|now\s+)?(?:hold|stay|keep|press|remain|do this|"
-                                   r"perform|repeat|do)\b[\w\s]{0,30}$", lead, re.IGNORECASE))
+        hold_first = bool(HOLD_FIRST.search(lead))
         said = _strip_timing(text, timing)
     kind = "background"
     if rules.matches("skip", text) or text.rstrip().endswith("?"):
@@ -260,31 +267,18 @@ def _first_side(text: str) -> str:
         return text
     then = list(re.finditer(r"\bthen\b", m[0], re.IGNORECASE))[-1]
     kept = re.sub(r"[\s,;]*(?:\band\b)?[\s,;]*$", "", text[:m.start() + then.start()])
-    side = r"(?:on|to|with|for)\s+(?:the|your)\s+(?:right|left)(?:\s+side)?"
-    alone = re.search(rf",?\s*(?:\bfirst\s+)?{side}$", kept, re.IGNORECASE)
-    if alone and rules.matches("side-named", kept[:alone.start()]):
-        kept = kept[:alone.start()]  # the side is named already ("your right arm")
-    return re.sub(rf",?\s*\bfirst\s+(?={side})", " ", kept, flags=re.IGNORECASE).strip()
-
-
-SIDE_TALK = rules.pattern("side-talk")
-FREQUENT = rules.pattern("frequency-context")
-SENSATION = rules.pattern("sensation")
-RETURN = rules.pattern("return")
+    named = list(SIDE_NAMED.finditer(kept))
+    if named and named[-1]["after"] and not kept[named[-1].end():].strip():
+        # "…, first on the right": left out when the side is named before ("your right arm")
+        before = re.sub(r",?\s*\bfirst\s*$", "", kept[:named[-1].start()], flags=re.IGNORECASE)
+        kept = before if len(named) > 1 else f"{before} {kept[named[-1].start():]}"
+    return kept.strip()
 
 
 def _to_you(text: str) -> bool:
     """Said to "you" without being an instruction: "You should feel this in your hip.",
     "Your back should be rounded." (not "Your hamstrings are the muscles …")."""
-    rest = FILLER.sub("", text.strip(" \"“"))
-    rest = re.sub(r"^(?:most likely|probably|perhaps|maybe|often|usually)\s*,?\s*", "", rest,
-                  flags=re.IGNORECASE)
-    if re.match(r"(?i)(?:you|you'll|you're|you've)\b", rest):
-        return True
-    if re.match(r"(?i)your\s+[\w\s]{1,30}?\s+(?:should|will|may|might|can)\b", rest):
-        return True
-    return bool(re.search(r"(?i)\byou(?:'ll| will| should| may| might| can)?\s+(?:feel|notice)\b",
-                          text))
+    return bool(SAID_TO_YOU.search(FILLER.sub("", text.strip(" \"“"))) or SAID_TO_YOU.search(text))
 
 
 MAX_HOLD_S = 2 * 60 * 60
@@ -358,11 +352,7 @@ def _plain_name(heading: str) -> str:
                        flags=re.IGNORECASE)
         name = f"{parts[0]} ({extra})" if extra else parts[0]
     name = re.sub(r"^the\s+", "", name, flags=re.IGNORECASE)
-    if re.search(r"\band\s+(?:back\s+|lower\s+back\s+)?stretching exercises?$", name, re.I) \
-            or re.search(r"\band\s+\w+(?:\s+\w+)?\s+stretching exercises?$", name, re.I):
-        name = re.sub(r"\s+stretching exercises?$", " Stretch", name, flags=re.IGNORECASE)
-    else:
-        name = re.sub(r"\s+(?:back\s+)?stretching exercises?$", "", name, flags=re.IGNORECASE)
+    name = rules.reword(name, "name-reword")
     if name and name == name.lower():
         name = name.title().replace("'S", "'s")
     return name.strip() or heading.strip()
@@ -456,8 +446,7 @@ class _Drafter:
             ex.hold = Value(DEFAULT_HOLD, None, None, "the format's default: the article "
                                                      "gives no time")
             ex.defaulted.append("hold")
-            if len(ex.setup) > 1 and re.match(r"(?i)^(?:hold|stay|keep breathing)\b",
-                                              ex.setup[-1].text):
+            if len(ex.setup) > 1 and DURING_STEP.search(ex.setup[-1].text):
                 ex.during = [ex.setup.pop()]
             elif coming:
                 ex.during = coming

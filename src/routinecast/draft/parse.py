@@ -63,7 +63,7 @@ def short_heading(text: str) -> bool:
         return False
     if not (text[0].isupper() or text[0].isdigit() or text[0] in "#\"“"):
         return False
-    if re.search(r"\b(?:you|your|you're|I|I'm|we|we're|we'll|our|us|my)\b", text):
+    if rules.matches("not-a-title", text):
         return False  # said to someone, or by someone: a sentence, not a title
     if rules.find("hold", text) or rules.find("reps", text):
         return False
@@ -179,8 +179,7 @@ def _looks_named(text: str) -> bool:
     """"Knee hug" or "Cat Stretch" (a name before a colon), not "Important" or "Note"."""
     if text.split()[0].lower() in rules.VERBS - {"stretch", "twist", "hug", "roll", "rock"}:
         return False
-    return not re.match(r"^(?:note|tip|important|warning|caution|remember|step|why|how|"
-                        r"what|when|benefits?)\b", text, re.IGNORECASE)
+    return not rules.matches("not-a-name", text)
 
 
 def _continues(lines: list[tuple[int, str]], index: int) -> bool:

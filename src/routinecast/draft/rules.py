@@ -20,12 +20,13 @@ Fields:
 - `aside`: not an instruction for the listener ("Communicate with your partner"): kept in
   `notes`.
 - `heading`: a line that starts an exercise ("Exercise 2 -", "A. Hip Stretch -").
-- `reword`: rewrites that turn an article's sentence into one said to "you".
+- `reword`: rewrites that turn an article's sentence into one said to "you";
+  `name-reword`: rewrites of a heading into an exercise's name.
 - One row each, read by id through `pattern`: a sentence's kind (`first-person`,
   `second-person`, `sensation`, `filler`), its context (`hold-context`, `not-hold`,
   `frequency-context`, `side-talk`, `return`, `breath-move`, `named-list`, `side-named`,
-  `shouted-step`) and
-  what a heading names (`exercise-word`, `not-exercise`).
+  `shouted-step`, `hold-first`, `hold-word`, `hold-again`, `said-to-you`, `during-step`) and
+  what a heading names (`exercise-word`, `not-exercise`, `not-a-name`, `not-a-title`).
 
 Besides the rows: `VERBS` (what an instruction starts with) and `POSITION_VERBS` (those that
 put the body somewhere), word lists for the same purpose.
@@ -358,6 +359,32 @@ RULES: tuple[Rule, ...] = (
          r"\b(?:come|coming|return|release|straighten|roll\w* (?:back )?up|ease your way|"
          r"back up|upright|let go|stand up|sit up|walk|steps|rise|lower|relax)\b",
          True, 'steps after a hold that undo it ("then lower down"): a last phase'),
+    rule("hold-first", "hold-first",
+         r"^\W*(?:then\s+|now\s+)?(?:hold|stay|keep|press|remain|do this|perform|repeat|do)\b"
+         r"[\w\s]{0,30}$",
+         True, 'the words before a duration that make the hold come first ("Hold for 20 seconds '
+               'and straighten up": what follows is done after the hold)'),
+    rule("hold-word", "hold-word", r"\bhold\b", True,
+         'a sentence that says how often gives a hold only with "hold" in it ("Hold for 30 '
+         'seconds, twice a day"; not "Do this twice a day for 2 weeks")'),
+    rule("hold-again", "hold-again", r"\b(?:hold|stay)\w*\b", True,
+         'between a not-hold word and a duration, these make it a hold again ("walk your hands '
+         'out and hold for 20 seconds")'),
+    rule("said-to-you", "said-to-you",
+         r"^(?:(?:most likely|probably|perhaps|maybe|often|usually)\s*,?\s*)?(?:(?:you|you'll|"
+         r"you're|you've)\b|your\s+[\w\s]{1,30}?\s+(?:should|will|may|might|can)\b)|"
+         r"\byou(?:'ll| will| should| may| might| can)?\s+(?:feel|notice)\b",
+         True, 'said to "you" without being an instruction ("You should feel this in your hip", '
+               '"Most likely, your back will round"; not "Your hamstrings are the muscles …")'),
+    rule("during-step", "during-step", r"^(?:hold|stay|keep breathing)\b", True,
+         'a last step that only says to stay ("Hold the position"): said as the hold begins'),
+    rule("not-a-name", "not-a-name",
+         r"^(?:note|tip|important|warning|caution|remember|step|why|how|what|when|benefits?)\b",
+         True, 'words before a colon that name no exercise ("Note:", "Tip:", "Why:")'),
+    rule("not-a-title", "not-a-title",
+         r"(?-i:\b(?:you|your|you're|I|I'm|we|we're|we'll|our|us|my)\b)",
+         True, 'a short line said to someone or by someone is a sentence, not a title ("Relax '
+               'your jaw"; the pronouns as written: "Our" and "My" may start a title)'),
     rule("shouted-step", "shouted-step",
          r"(?-i:(?<![\w'])(?P<verb>[A-Z]{3,})(?:\s+[A-Z][A-Z'’]*){2,}(?![\w']))",
          lambda m: m["verb"].lower() in VERBS,
@@ -383,6 +410,14 @@ RULES: tuple[Rule, ...] = (
          "This stretch is performed on the floor → Do this stretch on the floor"),
     rule("reword-starting", "reword", r"^starting\b", "Start", "Starting in … → Start in …"),
     rule("reword-begin-laying", "reword", r"^begin laying\b", "Begin lying", "Begin laying → lying"),
+
+    # ---- exercise names from headings -----------------------------------------------------------
+    rule("name-stretching-pair", "name-reword",
+         r"(?P<keep>\band(?:\s+\w+){0,2})\s+stretching exercises?$",
+         lambda m: f"{m['keep']} Stretch",
+         "Hamstring and Back Stretching Exercises → Hamstring and Back Stretch"),
+    rule("name-stretching", "name-reword", r"\s+(?:back\s+)?stretching exercises?$", "",
+         "Knee to Chest Stretching Exercises → Knee to Chest"),
 )
 
 VERBS = frozenset("""
@@ -407,7 +442,9 @@ cross clasp hold grab straighten rotate twist tuck loop slide roll begin start h
 FIELDS = ("hold", "reps", "sets", "sides", "caution", "frequency", "equipment", "name", "skip",
           "end", "aside", "heading", "reword", "exercise-word", "not-exercise", "first-person",
           "second-person", "filler", "hold-context", "not-hold", "named-list", "side-named",
-          "side-talk", "frequency-context", "sensation", "return", "breath-move", "shouted-step")
+          "side-talk", "frequency-context", "sensation", "return", "breath-move", "shouted-step",
+          "hold-first", "hold-word", "hold-again", "said-to-you", "during-step", "not-a-name",
+          "not-a-title", "name-reword")
 
 
 @dataclass(frozen=True)
@@ -452,9 +489,9 @@ def matches(field: str, text: str) -> bool:
     return first(field, text) is not None
 
 
-def reword(text: str) -> str:
-    """Applies the `reword` rows, in order."""
-    for row in rules_for("reword"):
+def reword(text: str, field: str = "reword") -> str:
+    """Applies the rows of `field` (`reword`, `name-reword`), in order."""
+    for row in rules_for(field):
         text = row.pattern.sub(lambda m, row=row: row.value(m), text, count=1)
     return text
 
