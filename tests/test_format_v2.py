@@ -96,6 +96,47 @@ def test_every_setting_reads_the_same_from_file_profile_and_command_line(write_r
      "exercises[0].phases[0].guidance: unknown key"),
     ("title: T\npronounce: [psoas]\nexercises:\n  - name: A\n", 2,
      "pronounce: must be a mapping of words"),
+    # placeholders other than {side} and {other side}, in the text or its short form
+    ("title: T\nexercises:\n  - name: A\n    sides: true\n    setup: Bend your {sid} knee.\n",
+     5, "exercises[0].setup: {sid} is not a placeholder; did you mean {side}?"),
+    ("title: T\nexercises:\n  - name: A\n    sides: true\n    phases:\n      - say: Up.\n"
+     "        cue: 'Your {Side} leg up.'\n", 7,
+     "exercises[0].phases[0].cue: {Side} is not a placeholder; did you mean {side}?"),
+    ("title: T\nexercises:\n  - name: A\n    sides: true\n    flow:\n"
+     "      - {say: 'Reach to the {other-side}.'}\n", 6,
+     "exercises[0].flow[0].say: {other-side} is not a placeholder; did you mean {other side}?"),
+    ("title: T\nexercises:\n  - name: A\n    during: Hold {n} breaths.\n", 4,
+     "exercises[0].during: {n} is not a placeholder; the placeholders are {side} and "
+     "{other side}"),
+    # each key the format added, given a value it cannot take
+    ("title: T\ndefaults:\n  count_breaths: maybe\nexercises:\n  - name: A\n", 3,
+     'defaults.count_breaths: must be true or false, not "maybe"'),
+    ("title: T\nexercises:\n  - name: A\n    phases:\n      - {say: Up., end_tone: 3}\n", 5,
+     "exercises[0].phases[0].end_tone: must be true or false, not the number 3"),
+    ("title: T\nexercises:\n  - name: A\n    set_rest: -5s\n", 4,
+     'exercises[0].set_rest: "-5s" is negative'),
+    ("title: T\nexercises:\n  - name: A\n    set_rest: 3h\n", 4,
+     'exercises[0].set_rest: "3h" is longer than the limit of 2h'),
+    ("title: T\ndefaults:\n  countdown_min: forever\nexercises:\n  - name: A\n", 3,
+     'defaults.countdown_min: "forever" is not a duration'),
+    ("title: T\nexercises:\n  - name: A\n    announce_next: sometimes\n", 4,
+     "exercises[0].announce_next: must be true, false or auto, not 'sometimes'"),
+    ("title: T\nexercises:\n  - name: A\n    phases:\n      - {say: Up., announce_next: true}\n",
+     5, "exercises[0].phases[0].announce_next: unknown key"),
+    ("title: T\nexercises:\n  - name: A\n    equipment: {strap: 1}\n", 4,
+     "exercises[0].equipment: must be text, not a mapping"),
+    ("title: T\nexercises:\n  - name: A\n    equipment: [strap, '']\n", 4,
+     "exercises[0].equipment[1]: is empty"),
+    ("title: T\nequipment: [mat, yes]\nexercises:\n  - name: A\n", 2,
+     "equipment[1]: must be text, not the boolean true"),
+    ("title: T\nexercises:\n  - name: A\n    phases:\n      - {say: Up., move: yes please}\n", 5,
+     'exercises[0].phases[0].move: must be true or false, not "yes please"'),
+    ("title: T\nexercises:\n  - name: A\n    flow:\n      - {say: In., breaths: 0}\n", 5,
+     "exercises[0].flow[0].breaths: 0 is out of range (1 to 20)"),
+    ("title: T\nexercises:\n  - name: A\n    flow:\n      - {say: In., breaths: 21}\n", 5,
+     "exercises[0].flow[0].breaths: 21 is out of range (1 to 20)"),
+    ("title: T\nexercises:\n  - name: A\n    flow:\n      - {say: In., breaths: 1.5}\n", 5,
+     "exercises[0].flow[0].breaths: must be a whole number, not the number 1.5"),
 ])
 def test_mistakes_in_new_keys(write_routine, run, text, line, says):
     path = write_routine(text)
@@ -117,6 +158,24 @@ def test_bad_options_are_one_line_and_exit_2(run, args, says):
     result = run("plan", str(CONTENT / "low-back-stretches.yaml"), *args)
     assert result.exit_code == 2
     assert len(result.output.strip().splitlines()) == 1 and says in result.output
+
+
+@pytest.mark.parametrize("text, says", [
+    ("level: extreme\n", 'level: "extreme" is not a choice (use one of gentle, standard, strong)'),
+    ("level: [gentle]\n", "level: a list is not a choice"),
+    ("# mine\nlength: 0\n", "length: the number 0 is not a positive duration"),
+    ("length: 13h\n", 'length: "13h" is longer than the limit of 12h'),
+    ("length: 20s\n", "length: must be at least 1m"),
+])
+def test_bad_level_or_length_in_a_profile(run, tmp_path, text, says):
+    profile = tmp_path / "me.yaml"
+    profile.write_text(text)
+    result = run("plan", CONTENT / "low-back-stretches.yaml", "--profile", profile, "-q")
+    assert result.exit_code == 2
+    line = text.count("\n")
+    assert result.output.strip() == f"{profile}:{line}: {says}" or \
+        result.output.strip().startswith(f"{profile}:{line}: {says}"), result.output
+    assert len(result.output.strip().splitlines()) == 1
 
 
 def test_announce_next_takes_auto_true_or_false_on_the_command_line(run, write_routine):

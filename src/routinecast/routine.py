@@ -8,6 +8,7 @@ is `checks.py`'s; the settings that cascade are read from the table in `settings
 
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
 from pathlib import Path
@@ -45,6 +46,8 @@ SPOKEN_KEYS = ("say", "cue")
 SIDE_PLACEHOLDERS = ("{side}", "{other side}")
 """Filled per side in an exercise's spoken texts: the side's name, and the other side's."""
 
+_BRACED = re.compile(r"\{[^{}]*\}")
+"""A placeholder as written: anything in braces."""
 _ID = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*")
 _LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*")
 
@@ -239,19 +242,30 @@ class _RoutineReader(Checker):
         """A spoken text, written as text or as `{say: TEXT, cue: SHORT}`; the short form is
         remembered for `Routine.short_forms`. `{side}` needs an exercise with sides."""
         short = None
+        texts = []  # (text, where, line) of each text written
         if isinstance(value, Map):
             self.mapping(value, where, line, SPOKEN_KEYS, required=("say",))
             text = self.text(value["say"], join(where, "say"), value.key_lines["say"], True)
+            texts.append((text, join(where, "say"), value.key_lines["say"]))
             if value.get("cue") is not None:
                 short = self.text(value["cue"], join(where, "cue"), value.key_lines["cue"],
                                   True)
+                texts.append((short, join(where, "cue"), value.key_lines["cue"]))
         else:
             text = self.text(value, where, line, spoken=True)
-        for said in (text, short):
-            placeholder = next((p for p in SIDE_PLACEHOLDERS if said and p in said), None)
+            texts.append((text, where, line))
+        for said, said_where, said_line in texts:
+            for written in _BRACED.findall(said):
+                if written not in SIDE_PLACEHOLDERS:
+                    near = difflib.get_close_matches(written.lower(), SIDE_PLACEHOLDERS, n=1,
+                                                     cutoff=0.5)
+                    raise self.fail(said_line, said_where, f"{written} is not a placeholder; "
+                                    + (f"did you mean {near[0]}? " if near else "")
+                                    + "the placeholders are {side} and {other side}")
+            placeholder = next((p for p in SIDE_PLACEHOLDERS if p in said), None)
             if placeholder and not sided:
-                raise self.fail(line, where, f"uses {placeholder}, but the exercise has no "
-                                "sides; give it `sides`, or write the side out")
+                raise self.fail(said_line, said_where, f"uses {placeholder}, but the exercise "
+                                "has no sides; give it `sides`, or write the side out")
         if short:
             self.short_forms[text] = short
         return text
@@ -421,12 +435,13 @@ class _RoutineReader(Checker):
                                                  data.key_lines["hold"], breath_ms)
             say = None
             if data.get("say") is not None:
-                spoken = data["say"]
+                spoken, spoken_where = data["say"], f"{phase_where}.say"
                 if data.get("cue") is not None and not isinstance(spoken, Map):
-                    spoken = Map(say=spoken, cue=data["cue"])
+                    spoken = Map(say=spoken, cue=data["cue"])  # as the phase's own keys
                     spoken.line, spoken.key_lines = data.key_lines["say"], {
                         "say": data.key_lines["say"], "cue": data.key_lines["cue"]}
-                say = self.spoken(spoken, f"{phase_where}.say", data.key_lines["say"], sided)
+                    spoken_where = phase_where
+                say = self.spoken(spoken, spoken_where, data.key_lines["say"], sided)
             own = read_settings(self, data, phase_where, cues, "phase", breath_ms)
             phases.append(Phase(
                 hold_ms=phase_hold[0], hold_range=phase_hold[1], breath_ms=phase_hold[2],
