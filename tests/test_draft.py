@@ -217,6 +217,34 @@ def test_a_shouted_instruction_is_a_step():
     assert not any("FLEX" in s.text for s in hamstring.left_out)
 
 
+def test_seed_drafts_read_their_smaller_points():
+    """The audit's smaller points: an outro only of what is said of all the stretches, a flow
+    without its breathing advice as a move, the steps an article leaves out counted, a
+    caution in the introduction, permission and praise not said."""
+    d001, d002, d004 = (yaml.safe_load(draft(seed(p)).text) for p in ("001", "002", "004"))
+    assert d001["outro"] == ("That's the end of the routine. Try to do these stretches a few "
+                             "times a week.")  # not "many times a day", said of one stretch
+    passive = d001["exercises"][-1]
+    assert passive["name"] == "Passive Low Back Stretch"
+    assert not re.search(r"feel free|notice how much", " ".join(exercise_texts(passive)), re.I)
+    cat = d004["exercises"][0]
+    assert len(cat["flow"]) == 3 and "Inhale as you lift your head" in cat["setup"][-1]
+    assert d004["intro"].startswith("Stretches for your lower back should be done carefully "
+                                    "to avoid injury.")
+    assert "steps of Kneeling Hip Flexor Stretch" in draft(seed("002")).summary
+    assert len([ex for ex in d002["exercises"]
+                if exercise_texts(ex)[0].startswith("Get into position")]) == 3
+
+
+def test_intro_lines_and_names_with_commas_read_plainly():
+    result = draft_text("Care\n\nStop if you feel pain. Never force a stretch.\n\n"
+                        "## Tensor Fascia Latae, IT Band Stretch\n\nStand beside a wall and "
+                        "cross your legs.\n\n## Knee Hug\n\nLie down and hug your knees. "
+                        "Hold for 20 seconds.\n", "care.md")
+    assert re.search(r"^intro: .*  # line 3$", result.text, re.M), result.text
+    assert "hold of “Tensor Fascia Latae, IT Band Stretch”" in result.summary
+
+
 def test_drafts_are_deterministic():
     assert draft(seed("001")).text == draft(seed("001")).text
 

@@ -70,7 +70,8 @@ EXAMPLES: dict[str, list[tuple[str, object]]] = {
                        ("You should consult with your healthcare provider first.", True),
                        ("Ask your physiotherapist if you are unsure.", True)],
     "caution-force": [("Never force the twist.", True), ("Be careful!", True),
-                      ("Done badly, a twist can injure your spine.", True)],
+                      ("Done badly, a twist can injure your spine.", True),
+                      ("These stretches should be done carefully to avoid injury.", True)],
     "frequency": [("Do these twice a day.", "twice a day"),
                   ("Start each morning with this stretch.", "each morning"),
                   ("Do them a few times a week.", "a few times a week"),
@@ -165,6 +166,12 @@ EXAMPLES: dict[str, list[tuple[str, object]]] = {
                               "Hamstring and Lower Back Stretch")],
     "name-stretching": [("Knee to Chest Stretching Exercises", "Knee to Chest"),
                         ("Pelvic Tilt Back Stretching Exercise", "Pelvic Tilt")],
+    "breath-pacing": [("Inhale as you lift your head; exhale as you drop your head.", True),
+                      ("Breathe out as you fold and breathe in as you rise.", True)],
+    "not-an-instruction": [("Feel free to walk around for a couple of minutes.", True),
+                           ("Notice how much relief this one stretch provides.", True)],
+    "frequency-one": [("It could be your remedy if you did it many times a day.", True),
+                      ("Do this stretch twice a day.", True)],
     "shouted-step": [("FLEX YOUR THIGH MUSCLES as you reach for the floor.", True),
                      ("KEEP YOUR BACK STRAIGHT.", True),
                      ("NECK TENSION RELIEF", False)],
@@ -230,6 +237,9 @@ def test_row(row):
     ("Our Favourite Stretches", "not-a-title"),
     ("My Morning Routine", "not-a-title"),
     ("Hamstring Stretch", "name-reword"),
+    ("Breathe out and round your back.", "breath-pacing"),
+    ("Notice the stretch along your thigh.", "not-an-instruction"),
+    ("Do these stretches twice a day.", "frequency-one"),
 ])
 def test_what_rows_do_not_read(sentence, field):
     assert rules.first(field, sentence) is None

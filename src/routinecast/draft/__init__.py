@@ -57,6 +57,9 @@ SIDE_TALK = rules.pattern("side-talk")
 FREQUENT = rules.pattern("frequency-context")
 SENSATION = rules.pattern("sensation")
 RETURN = rules.pattern("return")
+BREATH_PACING = rules.pattern("breath-pacing")
+NOT_AN_INSTRUCTION = rules.pattern("not-an-instruction")
+FREQUENCY_ONE = rules.pattern("frequency-one")
 
 
 @dataclass
@@ -230,7 +233,7 @@ def read_sentence(sentence: Sentence) -> Said:
         kind = "background"
     elif rules.matches("aside", text):
         kind = "aside"
-    elif FIRST_PERSON.search(text):
+    elif FIRST_PERSON.search(text) or NOT_AN_INSTRUCTION.search(text):
         kind = "background"
     elif _imperative(text) or shouted is not None:
         kind = "step"
@@ -437,7 +440,8 @@ class _Drafter:
             if moves and ex.reps is not None and ex.reps.value not in (None, 1):
                 # a repeated sequence of listed movements with no hold: a flow, a breath a move
                 ex.setup = [Sentence(_sentence(x.text), x.sentence.line) for x in pending
-                            if not x.sentence.item and _sentence(x.text)
+                            if (not x.sentence.item or BREATH_PACING.search(x.text))
+                            and _sentence(x.text)
                             and not any(_sentence(x.text) in m.text for m in moves)
                             and not any(m.text in _sentence(x.text) for m in moves)]
                 ex.flow = moves
@@ -499,6 +503,7 @@ class _Drafter:
                 ex.equipment.append(Value(found.value, found.words, line))
         if not ex.setup and not ex.phases and not ex.flow:
             ex.setup = [Sentence(f"Get into position for the {name.value}.", name.line or 0)]
+            ex.defaulted.append("steps")
             ex.notes.append("The article gives no steps for this stretch; write them here.")
         return ex
 
@@ -551,12 +556,13 @@ def _moves(said: list[Said]) -> list[Sentence]:
     round your back")."""
     moves: dict[int, list[str]] = {}
     for x in said:
-        if x.sentence.item and _sentence(x.text):
+        if x.sentence.item and _sentence(x.text) and not BREATH_PACING.search(x.text):
             moves.setdefault(x.sentence.line, []).append(_sentence(x.text))
     if len(moves) >= 2:
         return [Sentence(" ".join(texts), line) for line, texts in moves.items()]
     return [Sentence(_sentence(x.text), x.sentence.line) for x in said
-            if x.kind == "step" and BREATH_MOVE.search(x.text) and _sentence(x.text)]
+            if x.kind == "step" and BREATH_MOVE.search(x.text) and _sentence(x.text)
+            and not BREATH_PACING.search(x.text)]
 
 
 def _said_all(sentences: list[Sentence], drafter: _Drafter) -> list[Said]:
@@ -572,7 +578,7 @@ def _said_all(sentences: list[Sentence], drafter: _Drafter) -> list[Said]:
                                               sentence.line))
                 continue
         frequency = rules.first("frequency", text)
-        if frequency is not None and FREQUENT.search(text):
+        if frequency is not None and FREQUENT.search(text) and not FREQUENCY_ONE.search(text):
             for found in rules.find("frequency", text):
                 drafter.frequencies.append(Value(found.value, found.words, sentence.line))
             stripped = _strip_frequency(text, frequency)
@@ -720,6 +726,7 @@ def _named_exercises(said: list[Said], drafter: _Drafter) -> list[Exercise]:
             name = _title(_clean(name))[:MAX_NAME]
             ex = Exercise(Value(name, raw, s.sentence.line))
             ex.setup = [Sentence(f"Get into position for the {name}.", s.sentence.line)]
+            ex.defaulted.append("steps")
             ex.notes.append("The article names this stretch without its steps; write them here.")
             if hold is not None:
                 ex.hold = Value(hold.holds[0].value, hold.holds[0].words, hold.sentence.line)
@@ -867,7 +874,7 @@ def _write(title: Value, source: str, language: Value, description: Value | None
     if intro:
         text = " ".join(str(v.value) for v in intro)
         out.append(f"intro: {_scalar(_limit(text))}  # "
-                   + _comment("; ".join(f"line {v.line}" for v in intro)))
+                   + _comment("; ".join(dict.fromkeys(f"line {v.line}" for v in intro))))
     else:
         out.append("# intro: the article gives no caution; add one if it needs it")
     if outro:
@@ -947,8 +954,9 @@ def _summary(exercises: list[Exercise]) -> tuple[str, list[str]]:
                 seconds = _seconds(hold.value)
                 if seconds:
                     spans.append(seconds)
-        for what in ex.defaulted:
-            defaulted.append(f"{what} of {ex.name.value}")
+        name = str(ex.name.value)
+        for what in ex.defaulted:  # a name with a comma quoted, so that the list reads
+            defaulted.append(f"{what} of {name}" if "," not in name else f"{what} of “{name}”")
     count = len(exercises)
     parts = [f"{count} exercise{'s' if count != 1 else ''}"]
     left_out = sum(len(ex.left_out) for ex in exercises)

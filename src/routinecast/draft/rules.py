@@ -25,7 +25,8 @@ Fields:
 - One row each, read by id through `pattern`: a sentence's kind (`first-person`,
   `second-person`, `sensation`, `filler`), its context (`hold-context`, `not-hold`,
   `frequency-context`, `side-talk`, `return`, `breath-move`, `named-list`, `side-named`,
-  `shouted-step`, `hold-first`, `hold-word`, `hold-again`, `said-to-you`, `during-step`) and
+  `shouted-step`, `hold-first`, `hold-word`, `hold-again`, `said-to-you`, `during-step`,
+  `breath-pacing`, `not-an-instruction`, `frequency-one`) and
   what a heading names (`exercise-word`, `not-exercise`, `not-a-name`, `not-a-title`).
 
 Besides the rows: `VERBS` (what an instruction starts with) and `POSITION_VERBS` (those that
@@ -203,8 +204,8 @@ RULES: tuple[Rule, ...] = (
          True, "consult a doctor"),
     rule("caution-force", "caution",
          r"\b(?:never|don'?t|do not)\s+(?:force|bounce|jerk|overdo)|\bbe careful\b|"
-         r"\bcan injure\b|\bmedical advice\b",
-         True, "never force it; be careful"),
+         r"\bcan injure\b|\bmedical advice\b|\bto avoid (?:an )?injur(?:y|ies|ing)\b",
+         True, "never force it; be careful; done carefully to avoid injury"),
     rule("frequency", "frequency",
          r"\b(?:once|twice|three times|\w+ times|a few times|several times|many times)\s+"
          r"(?:a|per|each|every)\s+(?:day|week)\b|\b(?:every|each)\s+(?:morning|evening|night|"
@@ -352,6 +353,10 @@ RULES: tuple[Rule, ...] = (
          r"\b(?:do|doing|did|repeat|perform|practi[cs]e|stretch|use|try|start|begin|"
          r"take|lie|them|these|this routine|this stretch)\b",
          True, "a frequency is the routine's only in a sentence about doing it"),
+    rule("frequency-one", "frequency-one",
+         r"\b(?:did|do|doing|repeat|try)\s+it\b|\bthis (?:one|stretch|exercise|pose)\b",
+         True, 'a frequency said of one stretch ("if you did it many times a day"): not the '
+               "routine's"),
     rule("sensation", "sensation",
          r"\b(?:feel|feeling|notice|sense|should be|will be)\b",
          True, 'what you feel: said during the hold'),
@@ -385,6 +390,15 @@ RULES: tuple[Rule, ...] = (
          r"(?-i:\b(?:you|your|you're|I|I'm|we|we're|we'll|our|us|my)\b)",
          True, 'a short line said to someone or by someone is a sentence, not a title ("Relax '
                'your jaw"; the pronouns as written: "Our" and "My" may start a title)'),
+    rule("breath-pacing", "breath-pacing",
+         r"\b(?:inhale|breathe in)\b[^.]*\b(?:exhale|breathe out)\b|"
+         r"\b(?:exhale|breathe out)\b[^.]*\b(?:inhale|breathe in)\b",
+         True, 'how to breathe through a flow, both breaths in one sentence ("Inhale as you lift '
+               'your head; exhale as you drop it"): said before the moves, not a move'),
+    rule("not-an-instruction", "not-an-instruction",
+         r"\bfeel free to\b|^\W*notice how much\b",
+         True, 'permission and praise, not a step ("Feel free to walk around …", "Notice how '
+               'much relief this stretch gives"): left out'),
     rule("shouted-step", "shouted-step",
          r"(?-i:(?<![\w'])(?P<verb>[A-Z]{3,})(?:\s+[A-Z][A-Z'’]*){2,}(?![\w']))",
          lambda m: m["verb"].lower() in VERBS,
@@ -444,7 +458,7 @@ FIELDS = ("hold", "reps", "sets", "sides", "caution", "frequency", "equipment", 
           "second-person", "filler", "hold-context", "not-hold", "named-list", "side-named",
           "side-talk", "frequency-context", "sensation", "return", "breath-move", "shouted-step",
           "hold-first", "hold-word", "hold-again", "said-to-you", "during-step", "not-a-name",
-          "not-a-title", "name-reword")
+          "not-a-title", "name-reword", "breath-pacing", "not-an-instruction", "frequency-one")
 
 
 @dataclass(frozen=True)
