@@ -568,6 +568,15 @@ def test_values_outside_the_formats_limits_are_not_drafted(line):
     assert result.defaulted or "hold" not in line.lower()
 
 
+def test_braces_in_an_article_are_not_taken_for_placeholders():
+    result = draft_text("T\n\n## Knee {Hug}\n\nLie on your back {like this} and hug your "
+                        "knees. Hold for 20 seconds.\n", "braces.md")
+    routine = check(result)  # the format reads {…} as a placeholder and refuses others
+    assert routine.exercises[0].name == "Knee (Hug)"
+    assert yaml.safe_load(result.text)["exercises"][0]["setup"] == (
+        "Lie on your back (like this) and hug your knees.")
+
+
 @pytest.mark.parametrize("heading", ["## ***", "## " + "Long " * 600, "## Knee \u202e Hug"])
 def test_odd_headings_still_draft_a_valid_routine(heading):
     result = draft_text(f"# \u202e\n\n{heading}\n\nLie on your back. Hold for 20 seconds.\n",

@@ -142,6 +142,7 @@ def _clean(text: str) -> str:
     text = "".join(c for c in text if unicodedata.category(c) not in ("Cc", "Cf", "Co", "Cs")
                    or c in "\t\n")
     text = re.sub(r"&#?\w{1,30};", " ", text)  # entity references a page left unexpanded
+    text = text.replace("{", "(").replace("}", ")")  # braces are the format's placeholders
     text = re.sub(r"\s+", " ", text).strip()
     text = re.sub(r"\([^)]{40,}\)", "", text)  # long asides in brackets
     text = re.sub(r"\b([A-Z]{3,})\b", lambda m: m[1].lower() if m[1] not in ("IT",) else m[1],
