@@ -395,8 +395,15 @@ def test_breaths_counted_aloud(write_routine):
     (hold,) = plan.holds
     counted = [(s.text, s.start_ms - hold.start_ms) for s in plan.segments
                if s.label == "breath"]
-    assert counted == [("Breathe in, and out.", 0), ("Two.", 5000), ("Three.", 10_000),
-                       ("Four.", 15_000)]
+    # the first breath paced: "And out." half a breath after "Breathe in."
+    assert counted == [("Breathe in.", 0), ("And out.", 2500), ("Two.", 5000),
+                       ("Three.", 10_000), ("Four.", 15_000)]
+    # a breath too short to pace both halves gets them said at once
+    quick = plan_of(write_routine("title: T\ndefaults: {breath: 2s}\nexercises:\n"
+                                  "  - name: A\n    hold: 4 breaths\n    count_breaths: true\n"))
+    (hold,) = quick.holds
+    assert [(s.text, s.start_ms - hold.start_ms) for s in quick.segments
+            if s.label == "breath"][0] == ("Breathe in, and out.", 0)
 
 
 @pytest.mark.parametrize("guidance, repeats", [
@@ -412,6 +419,29 @@ def test_guidance_says_repeats_in_full_briefly_or_not_at_all(write_routine, guid
         "        cue: Knees over.\n        hold: 5s\n"))
     texts = [t for t in speech(plan) if t.startswith(("Lie", "Knees"))]
     assert texts[0].startswith("Lie down") and texts[1:] == repeats
+
+
+@pytest.mark.parametrize("sounds, marker", [("", "count"), ("    sounds: {start: on}\n", "start"),
+                                            ("    sounds: {count: off}\n", None)])
+def test_minimal_marks_each_instruction_it_leaves_out_with_a_tone(write_routine, sounds,
+                                                                   marker):
+    """No rep is silent: where `minimal` leaves a phase's instruction out, the start chime
+    (or the countdown's beep) says when to move; with neither, the short form is said."""
+    plan = plan_of(write_routine(
+        f"title: T\ndefaults:\n    guidance: minimal\n{sounds}exercises:\n  - name: Roll\n"
+        "    reps: 3\n    phases:\n"
+        "      - {say: Roll down slowly and hang there., cue: Roll down., hold: 10s}\n"
+        "      - {say: Roll back up slowly., hold: 6s, move: true}\n"))
+    for hold in plan.holds[2:]:  # every phase of reps 2 and 3
+        before = [s for s in plan.segments if s.end_ms <= hold.start_ms
+                  and s.label not in ("pause", "settle")][-1]
+        if marker:
+            assert (before.kind, before.label) == ("tone", marker), hold
+        else:
+            assert before.text in ("Roll down.", "Roll back up slowly."), hold
+    if marker:
+        assert [t for t in speech(plan) if t.startswith("Roll ")] == [
+            "Roll down slowly and hang there.", "Roll back up slowly."]
 
 
 def test_brief_without_a_short_form_says_the_first_sentence(write_routine):
@@ -520,7 +550,7 @@ def test_counted_breaths_begin_the_hold_and_during_comes_before(write_routine):
     (hold,) = plan.holds
     inside = [s.text for s in plan.segments
               if s.kind == "speech" and hold.start_ms <= s.start_ms < hold.end_ms]
-    assert inside == ["Breathe in, and out.", "Two.", "Three."]
+    assert inside == ["Breathe in.", "And out.", "Two.", "Three."]
     assert "Let your knees fall." in speech(plan)
 
 

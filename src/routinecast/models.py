@@ -66,11 +66,12 @@ class Cues:
     """The end tone after each hold."""
     guidance: Literal["full", "brief", "minimal"] = "brief"
     """How much is said again on repeats: every text in full; the short form (or the first
-    sentence); or only names, side switches and tones."""
+    sentence); or only names, side switches and tones (a tone where an instruction is left
+    out)."""
     set_rest_ms: int = 10_000
     """Silence between the sets of an exercise without sides."""
     count_breaths: bool = False
-    """Holds written in breaths count them aloud ("Breathe in, and out." … "Two.")."""
+    """Holds written in breaths count them aloud ("Breathe in." … "And out." … "Two.")."""
 
 
 @dataclass(frozen=True)

@@ -108,8 +108,11 @@ def next_text(name: str, equipment: Sequence[str] = ()) -> str:
     return text
 
 
+BREATHE_IN, BREATHE_OUT = "Breathe in.", "And out."
+"""The first breath of a hold whose breaths are counted aloud, said as it begins and half a
+breath later; the next ones are numbered as they begin ("Two.")."""
 BREATHE = "Breathe in, and out."
-"""The first breath of a hold whose breaths are counted aloud; the next ones are numbered."""
+"""The first breath said at once, when the breath is too short to pace the two halves."""
 _COUNTING = {*NUMBER_WORDS[:10], "a", "an", "the", "some", "your", "any", "another"}
 
 
@@ -256,10 +259,18 @@ class _Timeline:
                              "countdown" if word else "count")
                             for k, (word, ms) in enumerate(beats)]
         if counting:
-            for k in range(breaths):
-                text = BREATHE if k == 0 else _sentence(number_words(k + 1)) if k < 20 else None
-                if text:
-                    place(k * phase.breath_ms, self.speech_ms(text), "speech", text, "breath")
+            # "Breathe in." as the first breath begins, "And out." half a breath later
+            half = phase.breath_ms // 2
+            inhale, exhale, both = (self.speech_ms(text) for text in (BREATHE_IN, BREATHE_OUT,
+                                                                      BREATHE))
+            if inhale + MIN_QUIET_MS <= half and half + exhale + MIN_QUIET_MS <= phase.breath_ms:
+                place(0, inhale, "speech", BREATHE_IN, "breath")
+                place(half, exhale, "speech", BREATHE_OUT, "breath")
+            else:
+                place(0, both, "speech", BREATHE, "breath")
+            for k in range(1, min(breaths, 20)):
+                text = _sentence(number_words(k + 1))
+                place(k * phase.breath_ms, self.speech_ms(text), "speech", text, "breath")
 
         if cues.halfway != "off" and length >= HALFWAY_MIN_MS and not counting:
             if cues.halfway == "voice":
@@ -345,6 +356,9 @@ def builtin_sound_ms(routine: Routine) -> dict[str, int]:
     return {name: 0 if getattr(sounds, name) == "off" else ms for name, ms in TONE_MS.items()}
 
 
+MARKERS = ("start", "count")
+"""The sounds that stand in for an instruction `minimal` guidance leaves out, the first one
+the routine has: the start chime, or else the countdown's beep."""
 BRIEF_CHARS = 60
 """Texts up to this long are said whole on repeats in `brief` guidance; longer ones without
 a short form are shortened to their first sentence."""
@@ -368,6 +382,10 @@ class _Guide:
             return text
         if self.guidance == "minimal" and not keep:
             return None
+        return self.brief(text)
+
+    def brief(self, text: str) -> str:
+        """`text` as `brief` guidance says it again."""
         if text in self.short_forms:
             return self.short_forms[text]
         # a short text is said whole: its first sentence alone ("One more.") says too little
@@ -428,7 +446,14 @@ def _exercise(line: _Timeline, exercise: Exercise, following: Exercise | None,
                 if cues.counts and exercise.reps > 1:
                     line.say(count_text("Rep", rep, exercise.reps), label="count")
                 for number, phase in enumerate(exercise.phases, start=1):
-                    line.say(fill(guide(phase.say), side))
+                    said = guide(phase.say)
+                    if phase.say and said is None:  # `minimal`: a tone says "now"
+                        marker = next((name for name in MARKERS if line.sound_ms[name]), None)
+                        if marker:
+                            line.tone(marker)
+                        else:  # no sound to play: the short form, rather than nothing
+                            said = guide.brief(phase.say)
+                    line.say(fill(said, side))
                     during = fill(guide(phase.during), side)
                     start, end = line.hold(replace(phase, during=during), phase.cues or cues)
                     line.holds.append(Hold(exercise.id, side, set_number, rep,

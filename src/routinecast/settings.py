@@ -164,12 +164,13 @@ SETTINGS: tuple[Setting, ...] = (
             'what a reminder says: "Two minutes left." (to the second), or the hold\'s '
             "`during` text again", choices=REMIND_SAYS, when_true="time-left"),
     Setting("count_breaths", "count_breaths", "flag", ALL, "`true`, `false`",
-            'holds written in breaths count them aloud ("Breathe in, and out." … "Two.") '
+            'holds written in breaths count them aloud ("Breathe in." … "And out." … "Two.") '
             "instead of a countdown", since=2),
     Setting("guidance", "guidance", "choice", EXERCISE, "`full`, `brief`, `minimal`",
             "how much is said again on repeats within an exercise: every text in full; the "
             "short form (`cue`), or the first sentence of a long text; or only names, side "
-            "switches and tones", choices=GUIDANCE, since=2),
+            "switches and tones (a tone where an instruction is left out)", choices=GUIDANCE,
+            since=2),
     Setting("announce_next", "announce_next", "auto", EXERCISE, "`auto`, `true`, `false`",
             '"Next: Butterfly." and what it needs ("You\'ll need the strap.") as the rest '
             "before it begins: `auto` when it fits in the rest, `true` always, `false` never",
