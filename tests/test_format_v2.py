@@ -489,16 +489,16 @@ def test_the_voice_reads_the_spoken_form_and_the_plan_keeps_the_written(tmp_path
     from routinecast.builder import BuildSettings, prepare
     from routinecast.tts import open_engine
     from routinecast.tts.cache import ClipCache
-    path = write_routine("title: T\npronounce: {psoas: so-az}\nexercises:\n"
-                         "  - name: Psoas Stretch\n    hold: 10-15 sec\n"
+    path = write_routine("title: T\npronounce: {sacroiliac: sacro-iliac}\nexercises:\n"
+                         "  - name: Sacroiliac Stretch\n    hold: 10-15 sec\n"
                          "    during: Hold for 10-15 sec.\n")
     cache = tmp_path / "cache"
     prepared = prepare(load_routine(path), BuildSettings(cache_dir=cache))
     assert "Hold for 10-15 sec." in speech(prepared.plan)
-    assert "Psoas Stretch" in speech(prepared.plan)
+    assert "Sacroiliac Stretch" in speech(prepared.plan)
     engine = open_engine(prepared.routine.voice, "en")
     store = ClipCache(cache)
-    for said in ("Hold for 10 to 15 seconds.", "So-az Stretch"):
+    for said in ("Hold for 10 to 15 seconds.", "Sacro-iliac Stretch"):
         key = store.key(engine.name, engine.voice_id, engine.speed, 44_100, said)
         assert store.get(key, 44_100) is not None, said
 

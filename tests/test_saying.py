@@ -7,6 +7,7 @@ import json
 import re
 import shutil
 import subprocess
+from pathlib import Path
 from typing import Callable
 
 import pytest
@@ -220,3 +221,44 @@ def test_done_when_no_dash_slash_sec_or_approx_is_heard(name: str) -> None:
     assert {w for w, phonemes in wrong.items() if phonemes in spoken} == set()
     for said in ("seconds", "half", "approximately"):  # and what it says instead is there
         assert _words(phonemize(said))[0] in spoken
+
+
+# `pronounce:` is for words the voice gets wrong: checked on the phonemes it would say.
+
+DOCS = Path(__file__).parent.parent / "docs" / "format.md"
+SAID_RIGHT = {"sacroiliac": "sækɹoʊɪliæk", "psoas": "soʊəz"}
+"""How each word is said (stress marks aside), as dictionaries give it."""
+
+
+def _said(phonemize: Callable[[str], str], text: str) -> str:
+    """`text`'s phonemes as one string, stress and palatalisation (piper's `ʲ`) aside."""
+    return "".join(_words(phonemize(text))).replace("ʲ", "")
+
+
+@pytest.mark.parametrize("name", PHONEMIZERS)
+def test_the_docs_pronounce_example_fixes_a_word_the_voice_gets_wrong(name: str) -> None:
+    phonemize = PHONEMIZERS[name]()
+    if phonemize is None:
+        pytest.skip(f"{name} is not installed (scripts/test-packages installs both)")
+    docs = DOCS.read_text(encoding="utf-8")
+    word, respelt = re.search(r"`pronounce` \|[^|`]*`\{(\w+): ([\w-]+)\}`", docs).groups()
+    said = _said(phonemize, word)
+    fixed = _said(phonemize, spoken_form(word, {word: respelt}))
+    assert said != SAID_RIGHT[word] and fixed == SAID_RIGHT[word], (said, fixed)
+
+
+@pytest.mark.parametrize("name", PHONEMIZERS)
+def test_content_pronounces_only_words_the_voice_gets_wrong(name: str) -> None:
+    """An entry for a word the voice already says right can only make it worse: `psoas` is
+    said right as it is, and `so-az` made it "so-AZZ"."""
+    from routinecast.routine import load_routine
+    phonemize = PHONEMIZERS[name]()
+    if phonemize is None:
+        pytest.skip(f"{name} is not installed (scripts/test-packages installs both)")
+    assert _said(phonemize, "psoas") == SAID_RIGHT["psoas"]
+    content = Path(__file__).parent.parent / "content"
+    for path in sorted(content.glob("*.yaml")):
+        for word, respelt in load_routine(path).pronounce:
+            assert _said(phonemize, word) != _said(phonemize, respelt), (path.name, word)
+            assert word.lower() not in SAID_RIGHT or \
+                _said(phonemize, respelt) == SAID_RIGHT[word.lower()], (path.name, word)

@@ -118,14 +118,15 @@ class _RoutineReader(Checker):
         return language
 
     def pronounce(self, data: Map) -> tuple[tuple[str, str], ...]:
-        """`pronounce: {psoas: so-az}`: words the voice gets wrong, and how to spell them
-        so that it says them right."""
+        """`pronounce: {sacroiliac: sacro-iliac}`: words the voice gets wrong, and how to
+        spell them so that it says them right."""
         if data.get("pronounce") is None:
             return ()
         table = data["pronounce"]
         if not isinstance(table, Map):
             raise self.fail(data.key_lines["pronounce"], "pronounce", "must be a mapping of "
-                            "words to how they are said, e.g. pronounce: {psoas: so-az}")
+                            "words to how they are said, e.g. pronounce: "
+                            "{sacroiliac: sacro-iliac}")
         return tuple((self.text(word, "pronounce", table.key_lines[word], spoken=True),
                       self.text(said, join("pronounce", word), table.key_lines[word],
                                 spoken=True))
