@@ -190,6 +190,63 @@ def test_lower_back_pain_stretches_fits_ten_and_fifteen_minutes(run):
         assert "passive-low-back-stretch" not in kept or "quadratus-lumborum-stretch" in kept
         if minutes == 15:  # long enough for more than the hips: a stretch reaching the back
             assert kept & {"hamstring-stretch", "quadratus-lumborum-stretch"}, kept
+        _sections_name_what_is_heard(data["chapters"], kept)
+
+
+def _sections_name_what_is_heard(chapters, kept):
+    """A section is announced only with exercises, and its title names only muscles that
+    one of its exercises heard stretches (no "Psoas" once both psoas stretches are out)."""
+    for chapter in chapters:
+        if chapter["id"].startswith("section:"):
+            assert chapter["children"], chapter["title"]
+            for word, ids in (("Psoas", {"psoas-stretch-1-easy", "psoas-stretch-2-advanced"}),
+                              ("Outer Hip", {"tensor-fascia-latae-stretch"})):
+                assert word not in chapter["title"] or kept & ids, (chapter["title"], kept)
+
+
+def test_lower_back_pain_stretches_runs_about_fifteen_minutes_as_it_stands(plans):
+    """The issue asks for about 15 minutes at the standard level: the routine gives its own
+    length, and keeps the hips, the hamstrings and a lower back stretch, the back last."""
+    plan = plans["lower-back-pain-stretches"]
+    assert abs(plan.duration_ms - 15 * 60_000) <= 0.02 * 15 * 60_000, plan.duration_ms
+    kept = [h.exercise_id for h in plan.holds]
+    assert {"reclining-hip-stretch", "seated-hip-stretch", "hamstring-stretch",
+            "quadratus-lumborum-stretch"} <= set(kept)
+    assert kept[-1] == "quadratus-lumborum-stretch"
+    chapters = [{"id": c.id, "title": c.title, "children": c.children} for c in plan.chapters]
+    _sections_name_what_is_heard(chapters, set(kept))
+
+
+def test_from_the_side_lying_stretch_to_the_passive_one(speech_cache):
+    """The listener brings the leg back onto the bed, is told what to bring (the two pillows
+    too) and to come off the bed, has time to stack the cushions, and lies the five minutes
+    out with no countdown (the routine at its ranges' middles, all of it)."""
+    from dataclasses import replace
+    routine = replace(load_routine(CONTENT / "lower-back-pain-stretches.yaml"), length_ms=None)
+    plan = prepare(routine, BuildSettings(cache_dir=speech_cache)).plan
+    chapters = {c.id: c for c in plan.leaf_chapters()}
+
+    def said(chapter_id):
+        chapter = chapters[chapter_id]
+        return [s for s in plan.segments
+                if s.kind == "speech" and chapter.start_ms <= s.start_ms < chapter.end_ms]
+
+    side_lying = [h for h in plan.holds if h.exercise_id == "quadratus-lumborum-stretch"]
+    last_held = [h for h in side_lying if not h.move][-1]
+    after = [s.text for s in said("quadratus-lumborum-stretch")
+             if s.start_ms >= last_held.end_ms]
+    assert "leg back up onto the bed" in after[0], after
+    assert after[-1] == ("Next: Passive Low Back Stretch. You'll need the firm cushions and "
+                         "the two pillows."), after
+    passive = said("passive-low-back-stretch")
+    first = passive[1].text  # after its name
+    assert "come off the bed" in first and "pillows with you" in first, first
+    moves = [h for h in plan.holds if h.exercise_id == "passive-low-back-stretch"]
+    stack = next(i for i, s in enumerate(passive) if s.text.startswith("Stack"))
+    assert moves[1].end_ms - moves[1].start_ms >= 30_000  # gather and stack the cushions
+    assert moves[1].start_ms >= passive[stack].start_ms
+    assert not [s for s in passive if "from the last stretch" in s.text]
+    assert not [s for s in passive if s.label == "countdown"]  # a relaxation ends quietly
 
 
 @pytest.fixture(scope="module")

@@ -335,7 +335,7 @@ def test_plan_length_of_a_content_routine_with_the_real_voice(run):
 def test_gentle_is_shorter_than_strong_on_three_content_routines(run):
     shorter = 0
     for path in sorted(CONTENT.glob("*.yaml")):
-        lengths = [json.loads(run("plan", path, "--level", level, "--json", "-q").output)
+        lengths = [json.loads(run("plan", path, "--level", level, "--json", "-q").stdout)
                    ["duration_ms"] for level in ("gentle", "strong")]
         shorter += lengths[0] < lengths[1]
     assert shorter >= 3
