@@ -125,6 +125,21 @@ def test_holds_start_once_the_listener_is_in_position(plans):
             assert before and hold.start_ms - before[-1].end_ms >= 2_000, (name, hold)
 
 
+def test_a_flow_cues_the_breath_and_leaves_most_of_it_quiet(plans):
+    """Each move of a breath-paced flow names the breath ("Breathe out, and turn…"), and its
+    words, the first round's too, take at most half the time the move lasts."""
+    for name, plan in plans.items():
+        routine = load_routine(CONTENT / f"{name}.yaml")
+        flows = {ex.id for ex in routine.exercises if ex.flow}
+        for hold in plan.holds:
+            if hold.exercise_id not in flows:
+                continue
+            [words] = [s for s in plan.segments if s.kind == "speech"
+                       and hold.start_ms <= s.start_ms < hold.end_ms]
+            assert "breathe" in words.text.lower(), (name, words.text)
+            assert words.duration_ms <= (hold.end_ms - hold.start_ms) / 2, (name, words)
+
+
 def test_every_introduction_names_its_equipment(plans):
     for name, plan in plans.items():
         intro = plan.chapters[0]
