@@ -206,3 +206,18 @@ def test_table_clips_long_texts_but_json_keeps_them(write_routine):
     plan = plan_of(write_routine, f"title: T\nintro: {intro}\nexercises:\n  - name: A\n")
     assert f"“{intro[:71].rstrip()}…”" in format_table(plan)
     assert intro.strip() in [s["text"] for s in plan_to_dict(plan)["segments"] if "text" in s]
+
+
+def test_a_section_left_without_exercises_is_not_announced(write_routine):
+    """A routine file cannot have an empty section, and overrides and target lengths drop
+    the sections they empty; a `Routine` made in code may still hold one: it says nothing."""
+    from dataclasses import replace
+    routine = load_routine(write_routine(
+        "title: T\nsections:\n  - title: Hips\n    exercises: [{name: A, hold: 5s}]\n"
+        "  - title: Psoas\n    intro: Deep muscles.\n    exercises: [{name: B, hold: 5s}]\n"))
+    hips, psoas = routine.sections
+    emptied = replace(routine, sections=(hips, replace(psoas, exercises=())))
+    plan = make_plan(emptied, length)
+    said = [s.text for s in plan.segments if s.kind == "speech"]
+    assert "Psoas" not in said and "Deep muscles." not in said
+    assert [c.title for c in plan.chapters] == ["Introduction", "Hips", "Closing"]

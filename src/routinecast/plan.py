@@ -322,6 +322,8 @@ def make_plan(routine: Routine, speech_ms: SpeechLength,
     following = dict(zip(exercises, exercises[1:]))
     short_forms = dict(routine.short_forms)
     for section in routine.sections:
+        if not section.exercises:  # nothing of it is heard: not even its title
+            continue
         section_start = line.now
         if not routine.flat:
             line.say(section.title)
