@@ -84,13 +84,15 @@ class ClipCache:
             data = path.read_bytes()
         except OSError:
             return None
+        # views, not slices: a long routine's clips are tens of megabytes, copied for nothing
+        view = memoryview(data)
         figures = None
         if data.startswith(_MAGIC):  # samples only
             start = len(_MAGIC) + _HEADER.size
             if len(data) <= start or (len(data) - start) % 2:
                 return None
             rate, digest = _HEADER.unpack_from(data, len(_MAGIC))
-            samples = data[start:]
+            samples = view[start:]
         elif data.startswith(_MAGIC_FIGURES):
             start = len(_MAGIC_FIGURES) + _HEADER_FIGURES.size
             if len(data) < start:
@@ -98,11 +100,11 @@ class ClipCache:
             rate, digest, length, check = _HEADER_FIGURES.unpack_from(data, len(_MAGIC_FIGURES))
             if length % 2 or len(data) < start + length:
                 return None
-            samples, kept = data[start: start + length], data[start + length:]
-            if hashlib.sha256(digest + kept).digest() == check:
+            samples, kept = view[start: start + length], view[start + length:]
+            if _checksum(digest, kept) == check:
                 from ..loudness import Figures
 
-                figures = Figures.from_bytes(kept)
+                figures = Figures.from_bytes(bytes(kept))  # not holding on to the samples
         else:
             return None
         if rate != sample_rate or _digest(key, samples) != digest:
@@ -139,7 +141,7 @@ class ClipCache:
             return _MAGIC + _HEADER.pack(sample_rate, digest) + data
         kept = figures.to_bytes()
         return _MAGIC_FIGURES + _HEADER_FIGURES.pack(
-            sample_rate, digest, len(data), hashlib.sha256(digest + kept).digest()) + data + kept
+            sample_rate, digest, len(data), _checksum(digest, kept)) + data + kept
 
     def sound_figures(self, samples: np.ndarray, sample_rate: int,
                       measure: Callable[[np.ndarray], Figures]) -> Figures:
@@ -171,5 +173,12 @@ class ClipCache:
                               f"{setting('cache_dir')} or {ENV_VAR} to a writable folder") from None
 
 
-def _digest(key: str, samples: bytes) -> bytes:
-    return hashlib.sha256(key.encode("ascii") + samples).digest()
+def _digest(key: str, samples: bytes | memoryview) -> bytes:
+    return _checksum(key.encode("ascii"), samples)
+
+
+def _checksum(head: bytes, body: bytes | memoryview) -> bytes:
+    """SHA-256 of `head` and `body` one after the other (not joined: a copy)."""
+    digest = hashlib.sha256(head)
+    digest.update(body)
+    return digest.digest()
