@@ -232,6 +232,25 @@ def test_lower_back_pain_stretches_runs_about_fifteen_minutes_as_it_stands(plans
     _sections_name_what_is_heard(chapters, set(kept))
 
 
+def test_lower_back_pain_stretches_levels_scale_its_own_length(run):
+    """Its own 15 minutes are the standard level's: gentle runs shorter, strong longer, and a
+    length given on the command line is kept exactly."""
+    path = CONTENT / "lower-back-pain-stretches.yaml"
+
+    def plan(*args):
+        result = run("plan", path, *args, "--json", "-q")
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)["duration_ms"]
+
+    gentle, standard, strong = (plan("--level", level) for level in ("gentle", "standard",
+                                                                     "strong"))
+    assert gentle < standard < strong, (gentle, standard, strong)
+    assert abs(standard - 15 * 60_000) <= 0.02 * 15 * 60_000, standard
+    assert standard - gentle >= 60_000 and strong - standard >= 60_000, (gentle, strong)
+    for args in (("--length", "10m"), ("--length", "10m", "--level", "strong")):
+        assert abs(plan(*args) - 10 * 60_000) <= 0.02 * 10 * 60_000, args
+
+
 def test_from_the_side_lying_stretch_to_the_passive_one(speech_cache):
     """The listener brings the leg back onto the bed, is told what to bring (the two pillows
     too) and to come off the bed, has time to stack the cushions, and lies the five minutes

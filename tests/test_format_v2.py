@@ -269,7 +269,8 @@ def test_a_routine_file_gives_its_own_length(write_routine):
     the command line gives a length; dumped as written, and the fitted routine has none."""
     from routinecast.dump import dump_routine
     shortest, longest = reachable(load_routine(write_routine(RANGES)), length)
-    target = max((shortest + longest) // 2, 60_000)
+    target = 330_000  # gentle's and strong's scaled lengths are in reach too
+    assert shortest < target < longest
     path = write_routine(RANGES.replace("title: Ranges\n", f"title: Ranges\nlength: {target}ms\n"))
     routine = load_routine(path)
     assert (routine.length_ms, routine.setting_lines) == (target, (("length", 2),))
@@ -286,11 +287,37 @@ def test_a_routine_file_gives_its_own_length(write_routine):
     assert (ten.routine.length_ms, ten.routine.setting_lines) == (600_000, ())
     [change] = [c for c in ten.changes if c.key == "length"]
     assert (change.before, change.after) == (target, 600_000)
-    # a level alone changes nothing the routine's length chooses, and says so
-    gentle = customise(routine, [command_line(level="gentle")])
-    assert gentle.routine.length_ms == target
-    assert any("its own length" in note for note in gentle.notes)
-    assert fit_length(gentle.routine, length)[0] == fitted
+    # the file's length is the standard level's; another level scales it by how much that
+    # level changes the routine unfitted: gentle runs shorter, strong longer
+    unfitted = {level: make_plan(customise(routine, [command_line(level=level)]).routine,
+                                 length).duration_ms for level in ("gentle", "standard",
+                                                                   "strong")}
+    got = {}
+    for level in unfitted:
+        custom = customise(routine, [command_line(level=level)])
+        assert custom.routine.length_ms == target
+        assert any("is its standard level's" in note for note in custom.notes) == (
+            level != "standard")
+        fitted_at, chosen = fit_length(custom.routine, length)
+        got[level] = make_plan(fitted_at, length).duration_ms
+        wanted = target * unfitted[level] / unfitted["standard"]
+        assert abs(got[level] - wanted) <= 0.02 * wanted, (level, got[level], wanted)
+        origins = {c.origin for c in chosen}
+        assert origins == ({f"length {describe_ms(target)} (routine file)"}
+                           if level == "standard" else
+                           {f"length {describe_ms(int(wanted / 1000 + 0.5) * 1000)} "
+                            f"(routine file: {describe_ms(target)} at standard)"}), origins
+    assert got["gentle"] < got["standard"] < got["strong"]
+    # scaled beyond what the routine reaches, a level runs as long as it can, not refused
+    near_top = load_routine(write_routine(RANGES.replace(
+        "title: Ranges\n", f"title: Ranges\nlength: {longest - 5000}ms\n"), "top.yaml"))
+    strong = customise(near_top, [command_line(level="strong")]).routine
+    assert abs(make_plan(fit_length(strong, length)[0], length).duration_ms - longest) <= \
+        0.02 * longest
+    # a length given with the level is kept exactly
+    both = customise(routine, [command_line(level="gentle", length=f"{target}ms")]).routine
+    assert abs(make_plan(fit_length(both, length)[0], length).duration_ms - target) <= \
+        0.02 * target
 
 
 @pytest.mark.parametrize("value, says", [

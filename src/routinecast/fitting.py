@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Callable, Sequence
 
+from .checks import middle
 from .durations import describe_ms, format_ms
 from .errors import OverrideError, RoutineError, setting
 from .models import Change, Exercise, Routine
@@ -44,6 +45,21 @@ def _routine_at(routine: Routine, t_counts: float, t_holds: float,
     return replace(routine, sections=tuple(sections))
 
 
+def _standard(routine: Routine) -> Routine:
+    """`routine` with every range at its middle, as the standard level picks it (a flow's
+    moves follow the breath: no level changes them)."""
+    def exercise(ex: Exercise) -> Exercise:
+        phases = ex.phases if ex.flow else tuple(
+            replace(p, hold_ms=middle(*p.hold_range, p.breath_ms or 1000)) if p.hold_range
+            else p for p in ex.phases)
+        values = {key: middle(*span, 1) for key in ("reps", "sets")
+                  for span in [getattr(ex, f"{key}_range")] if span}
+        return replace(ex, phases=phases, **values)
+    return replace(routine, sections=tuple(
+        replace(section, exercises=tuple(exercise(ex) for ex in section.exercises))
+        for section in routine.sections))
+
+
 def reachable(routine: Routine, speech_ms: SpeechLength,
               sound_ms: SoundLengths | None = None) -> tuple[int, int]:
     """The shortest and longest tracks the routine's ranges and optional exercises give."""
@@ -69,29 +85,45 @@ def fit_length(routine: Routine, speech_ms: SpeechLength,
     `Change` for every value chosen. Raises `OverrideError` naming the lengths the routine
     can reach when the target is outside them (a `RoutineError` naming the line when the
     routine file gives the length). The fitted routine has no target length: its values
-    are chosen."""
+    are chosen.
+
+    A routine file's own length is the standard level's: when the routine's values are
+    another level's (`--level gentle`), the target is scaled by how much those values change
+    the track (its length at them over its length at the ranges' middles, both unfitted),
+    so that gentle runs shorter and strong longer. A profile's or the command line's length
+    is kept exactly."""
     target = routine.length_ms
     if not target:
         return routine, ()
     line = dict(routine.setting_lines).get("length", False)
     own = line is not False  # the routine file's own length, not an override's
+
+    def length(candidate: Routine) -> int:
+        return make_plan(candidate, speech_ms, sound_ms).duration_ms
+
+    written = f"length: {describe_ms(target)}"  # as the file says it, for its messages
     # what the overrides table says chose a value
     given = f"length {describe_ms(target)}" + (" (routine file)" if own else "")
 
     def refuse(message: str) -> Exception:
         if own:
-            return RoutineError(f"length: {describe_ms(target)} {message}", routine.path,
-                                line)
+            return RoutineError(f"{written} {message}", routine.path, line)
         return OverrideError(f"{setting('length')} {describe_ms(target)} {message}",
                              routine.path)
-
-    def length(candidate: Routine) -> int:
-        return make_plan(candidate, speech_ms, sound_ms).duration_ms
 
     shortest, longest = reachable(routine, speech_ms, sound_ms)
     if not shortest * (1 - TOLERANCE) <= target <= longest * (1 + TOLERANCE):
         raise refuse(f"is out of reach: this routine runs {_mss(shortest)} to "
                      f"{_mss(longest)}")
+    if own:
+        standard, here = length(_standard(routine)), length(routine)
+        if here != standard:  # to the second, and as far as the routine reaches
+            scaled = int(target * here / standard / 1000 + 0.5) * 1000
+            scaled = min(max(scaled, shortest), longest)
+            written += f" ({describe_ms(scaled)} at this level)"
+            given = (f"length {describe_ms(scaled)} (routine file: {describe_ms(target)} at "
+                     "standard)")
+            target = scaled
     order = _drop_order(routine)
     best: tuple[float, Routine, frozenset[str]] | None = None
 

@@ -493,10 +493,13 @@ def customise(routine: Routine, layers: Sequence[Overrides] = ()) -> Customised:
                                        f"{describe_ms(layer.length_ms)} ({layer.origin})")
     if length:
         changes.append(Change(None, "length", None, routine.length_ms, length[0], length[1]))
-    elif level and routine.length_ms:
-        notes.append(f"{level[1]} changes no value inside the ranges of {routine.path}: its "
-                     f"own length, {describe_ms(routine.length_ms)}, chooses them; give a "
-                     "length to change it")
+    elif level and level[0] != "standard" and routine.length_ms:
+        shorter = level[0] == "gentle"
+        notes.append(f"the own length of {routine.path}, {describe_ms(routine.length_ms)}, "
+                     f"is its standard level's: {level[1]} makes it "
+                     f"{'shorter' if shorter else 'longer'} by as much as the level "
+                     f"{'shortens' if shorter else 'lengthens'} the routine; give a length to "
+                     "set one exactly")
 
     def pick(span: tuple[int, int], unit: int) -> int:
         """The value of `span` at the chosen level."""

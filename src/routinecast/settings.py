@@ -187,7 +187,8 @@ SETTINGS: tuple[Setting, ...] = (
     _duration("length", "length_ms", ("routine",), "a duration from 1m to 12h",
               "a target length: values inside the ranges (and leaving out `optional` "
               "exercises) so that the track lands within 2 % of it; a routine file's own "
-              "is used unless a profile or the command line gives one", high=MAX_LENGTH_MS,
+              "is the standard level's (another level scales it) and is used unless a "
+              "profile or the command line gives one", high=MAX_LENGTH_MS,
               since=2, low=60_000),
 )
 """Every setting, in the order the docs, the profile example and `--help` list them."""
