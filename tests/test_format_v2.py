@@ -320,6 +320,48 @@ def test_a_routine_file_gives_its_own_length(write_routine):
         0.02 * target
 
 
+ROUNDED = """\
+title: Rounded
+defaults: {remind_every: 1m, countdown: 0}
+exercises:
+  - name: Lie
+    hold: 2-6 min
+  - name: Hips
+    sides: true
+    hold: 30-60s
+"""
+
+
+def test_fitted_holds_round_to_values_people_say(write_routine):
+    """A fitted hold of a minute or more is whole 15 s, one of 20 s or more whole 5 s, so
+    reminders say "Three minutes fifteen seconds left.", not "… thirteen seconds …"; when
+    that cannot land within 2 %, whole seconds do."""
+    routine = load_routine(write_routine(ROUNDED))
+    shortest, longest = reachable(routine, length)
+    for k in range(1, 8):
+        target = shortest + k * (longest - shortest) // 8 + 1_234
+        wanted = customise(routine, [command_line(length=f"{target}ms")]).routine
+        fitted, _ = fit_length(wanted, length)
+        plan = make_plan(fitted, length)
+        assert abs(plan.duration_ms - target) <= 0.02 * target, (target, plan.duration_ms)
+        lie, hips = (ex.phases[0].hold_ms for ex in fitted.exercises)
+        assert lie % 15_000 == 0 and hips % 5_000 == 0, (target, lie, hips)
+        for reminder in [s.text for s in plan.segments if s.label == "reminder"]:
+            assert re.fullmatch(r"(\w+ minutes?( (fifteen|thirty|forty-five) seconds)?"
+                                r"|(Fifteen|Thirty|Forty-five) seconds) left\.", reminder), \
+                reminder
+    # ten holds that step together by 5 s move the track by 50 s: whole seconds then
+    many = load_routine(write_routine("title: Many\ndefaults: {countdown: 0}\nexercises:\n"
+                                      "  - name: A\n    hold: 30-40s\n    reps: 10\n",
+                                      "many.yaml"))
+    at = {hold: make_plan(customise(many, [command_line(hold=[f"a={hold}s"])]).routine,
+                          length).duration_ms for hold in (30, 35)}
+    target = (at[30] + at[35]) // 2
+    fitted, _ = fit_length(customise(many, [command_line(length=f"{target}ms")]).routine, length)
+    assert abs(make_plan(fitted, length).duration_ms - target) <= 0.02 * target
+    assert 30_000 < fitted.exercises[0].phases[0].hold_ms < 35_000
+
+
 @pytest.mark.parametrize("value, says", [
     ("0", "length: the number 0 is not a positive duration"),
     ("13h", 'length: "13h" is longer than the limit of 12h'),

@@ -20,14 +20,27 @@ STEPS = 24
 """Halvings of the search between the low and the high ends: finer than a millisecond."""
 
 
-def _at(low: int, high: int, t: float, unit: int) -> int:
-    """The value a fraction `t` of the way from `low` to `high`, in whole `unit`s."""
+ROUNDING = (((60_000, 15_000), (20_000, 5_000)), ((60_000, 15_000),), ())
+"""How a fitted hold (one timed in seconds, not breaths) is rounded, tried in this order
+until a fit lands within `TOLERANCE`: (from, to whole) — a minute or more to whole 15 s and
+20 s or more to whole 5 s, so that a reminder says "Two minutes fifteen seconds left." and
+not "… thirteen seconds …"; then only holds of a minute or more; then whole seconds."""
+Rounding = tuple[tuple[int, int], ...]
+
+
+def _at(low: int, high: int, t: float, unit: int, rounding: Rounding = ()) -> int:
+    """The value a fraction `t` of the way from `low` to `high`, in whole `unit`s (a
+    duration in seconds rounded as `rounding` says); never outside the range."""
     value = low + t * (high - low)
+    if unit == 1000:
+        unit = next((step for least, step in rounding if value >= least), unit)
     return min(max(int(value / unit + 0.5) * unit, low), high)
 
 
-def _exercise_at(exercise: Exercise, t_counts: float, t_holds: float) -> Exercise:
-    phases = tuple(replace(p, hold_ms=_at(*p.hold_range, t_holds, p.breath_ms or 1000))
+def _exercise_at(exercise: Exercise, t_counts: float, t_holds: float,
+                 rounding: Rounding = ()) -> Exercise:
+    phases = tuple(replace(p, hold_ms=_at(*p.hold_range, t_holds, p.breath_ms or 1000,
+                                          rounding))
                    if p.hold_range else p for p in exercise.phases)
     values = {key: _at(*getattr(exercise, f"{key}_range"), t_counts, 1)
               for key in ("reps", "sets") if getattr(exercise, f"{key}_range")}
@@ -35,10 +48,10 @@ def _exercise_at(exercise: Exercise, t_counts: float, t_holds: float) -> Exercis
 
 
 def _routine_at(routine: Routine, t_counts: float, t_holds: float,
-                left_out: frozenset[str]) -> Routine:
+                left_out: frozenset[str], rounding: Rounding = ()) -> Routine:
     sections = []
     for section in routine.sections:
-        kept = tuple(_exercise_at(ex, t_counts, t_holds) for ex in section.exercises
+        kept = tuple(_exercise_at(ex, t_counts, t_holds, rounding) for ex in section.exercises
                      if ex.id not in left_out)
         if kept:
             sections.append(replace(section, exercises=kept))
@@ -127,7 +140,7 @@ def fit_length(routine: Routine, speech_ms: SpeechLength,
     order = _drop_order(routine)
     best: tuple[float, Routine, frozenset[str]] | None = None
 
-    def search(t_counts: float | None, left_out: frozenset[str]) -> bool:
+    def search(t_counts: float | None, left_out: frozenset[str], rounding: Rounding) -> bool:
         """Halve the holds' fraction (and the counts' with it when `t_counts` is None)
         towards the target; True once a candidate lands within the tolerance."""
         nonlocal best
@@ -135,7 +148,7 @@ def fit_length(routine: Routine, speech_ms: SpeechLength,
         for _ in range(STEPS):  # the track grows with its holds
             mid = (lo + hi) / 2
             candidate = _routine_at(routine, mid if t_counts is None else t_counts, mid,
-                                    left_out)
+                                    left_out, rounding)
             got = length(candidate)
             miss = abs(got - target) / target
             if best is None or miss < best[0]:
@@ -150,8 +163,11 @@ def fit_length(routine: Routine, speech_ms: SpeechLength,
         if length(_routine_at(routine, 0, 0, left_out)) > target * (1 + TOLERANCE):
             continue  # too long even at the low ends: leave out one more
         # every range at the same fraction first; where the counts' steps jump over the
-        # target, each setting of the counts with the holds fitted around it
-        if search(None, left_out) or any(search(t, left_out) for t in _count_steps(routine)):
+        # target, each setting of the counts with the holds fitted around it; holds rounded
+        # to values people say first, to whole seconds only when that misses
+        if any(search(None, left_out, rounding)
+               or any(search(t, left_out, rounding) for t in _count_steps(routine))
+               for rounding in ROUNDING):
             break
     if best is None:
         raise refuse(f"falls between the lengths this routine can take (from "
