@@ -320,6 +320,22 @@ def test_a_routine_file_gives_its_own_length(write_routine):
         0.02 * target
 
 
+def test_a_level_keeps_the_exercises_of_the_routine_files_length(write_routine):
+    """At another level, the routine file's length keeps the exercises its standard level
+    keeps, held shorter or longer, rather than taking in an optional one (here B, which
+    strong's longer target would have room for at A's low end)."""
+    routine = load_routine(write_routine("title: Kept\nlength: 2m\ndefaults: {countdown: 0}\n"
+                                         "exercises:\n  - name: A\n    hold: 30-90s\n"
+                                         "    reps: 2\n  - name: B\n    hold: 40s\n"
+                                         "    optional: true\n"))
+    holds = {}
+    for level in ("gentle", "standard", "strong"):
+        fitted, _ = fit_length(customise(routine, [command_line(level=level)]).routine, length)
+        assert [ex.id for ex in fitted.exercises] == ["a"], level
+        holds[level] = fitted.exercises[0].phases[0].hold_ms
+    assert holds["gentle"] < holds["standard"] < holds["strong"], holds
+
+
 ROUNDED = """\
 title: Rounded
 defaults: {remind_every: 1m, countdown: 0}

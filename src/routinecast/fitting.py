@@ -103,8 +103,9 @@ def fit_length(routine: Routine, speech_ms: SpeechLength,
     A routine file's own length is the standard level's: when the routine's values are
     another level's (`--level gentle`), the target is scaled by how much those values change
     the track (its length at them over its length at the ranges' middles, both unfitted),
-    so that gentle runs shorter and strong longer. A profile's or the command line's length
-    is kept exactly."""
+    so that gentle runs shorter and strong longer, keeping the exercises the standard
+    level's fit keeps when it can. A profile's or the command line's length is kept
+    exactly."""
     target = routine.length_ms
     if not target:
         return routine, ()
@@ -128,11 +129,15 @@ def fit_length(routine: Routine, speech_ms: SpeechLength,
     if not shortest * (1 - TOLERANCE) <= target <= longest * (1 + TOLERANCE):
         raise refuse(f"is out of reach: this routine runs {_mss(shortest)} to "
                      f"{_mss(longest)}")
+    standard_out: frozenset[str] | None = None  # what the standard level's fit leaves out
     if own:
         standard, here = length(_standard(routine)), length(routine)
         if here != standard:  # to the second, and as far as the routine reaches
-            scaled = int(target * here / standard / 1000 + 0.5) * 1000
-            scaled = min(max(scaled, shortest), longest)
+            at_standard = fit_length(_standard(routine), speech_ms, sound_ms)[0]
+            standard_out = frozenset(ex.id for ex in routine.exercises) - {
+                ex.id for ex in at_standard.exercises}
+            scaled = min(max(target * here / standard, shortest), longest)
+            scaled = int(scaled / 1000 + 0.5) * 1000
             written += f" ({describe_ms(scaled)} at this level)"
             given = (f"length {describe_ms(scaled)} (routine file: {describe_ms(target)} at "
                      "standard)")
@@ -158,17 +163,23 @@ def fit_length(routine: Routine, speech_ms: SpeechLength,
             lo, hi = (mid, hi) if got < target else (lo, mid)
         return best is not None and best[0] <= TOLERANCE
 
-    for dropped in range(len(order) + 1):
-        left_out = frozenset(ex.id for ex in order[:dropped])
+    def fits(left_out: frozenset[str]) -> bool:
+        """Whether the routine without `left_out` lands within the tolerance: every range
+        at the same fraction first; where the counts' steps jump over the target, each
+        setting of the counts with the holds fitted around it; holds rounded to values
+        people say first, to whole seconds only when that misses."""
         if length(_routine_at(routine, 0, 0, left_out)) > target * (1 + TOLERANCE):
-            continue  # too long even at the low ends: leave out one more
-        # every range at the same fraction first; where the counts' steps jump over the
-        # target, each setting of the counts with the holds fitted around it; holds rounded
-        # to values people say first, to whole seconds only when that misses
-        if any(search(None, left_out, rounding)
-               or any(search(t, left_out, rounding) for t in _count_steps(routine))
-               for rounding in ROUNDING):
-            break
+            return False  # too long even at the low ends
+        return any(search(None, left_out, rounding)
+                   or any(search(t, left_out, rounding) for t in _count_steps(routine))
+                   for rounding in ROUNDING)
+
+    # at another level than the file's length, the standard level's exercises held shorter
+    # or longer when they can be; otherwise as few left out as the target allows
+    if standard_out is None or not fits(standard_out):
+        for dropped in range(len(order) + 1):
+            if fits(frozenset(ex.id for ex in order[:dropped])):
+                break
     if best is None:
         raise refuse(f"falls between the lengths this routine can take (from "
                      f"{_mss(shortest)} to {_mss(longest)}); try a little more or less")
