@@ -51,10 +51,13 @@ def test_timings_follow_the_articles():
     presses = [p for p in hamstring.phases if not p.move]
     assert len(presses) == 3 and all(p.hold_range == (5_000, 10_000) for p in presses)
     assert hamstring.phases[0].move and hamstring.phases[-1].move  # fold down, roll up
+    # "a minute or so" a side: a minute at the standard level, a third less or more
     seated = exercise("lower-back-pain-stretches.yaml", "seated-hip-stretch")
-    assert seated.sides and seated.sets >= 3 and seated.phases[0].hold_range[1] == 60_000
+    assert seated.sides and seated.sets >= 3 and seated.phases[0].hold_range == (40_000, 80_000)
     reclining = exercise("lower-back-pain-stretches.yaml", "reclining-hip-stretch")
-    assert reclining.sides and reclining.sets >= 2 and reclining.phases[0].hold_range[1] == 60_000
+    assert reclining.sides and reclining.sets >= 2
+    assert reclining.phases[0].hold_range == (40_000, 80_000)
+    assert reclining.phases[0].hold_ms == seated.phases[0].hold_ms == 60_000
     cat = exercise("low-back-stretches.yaml", "cat-and-camel")
     assert [m.breaths * cat.breath_ms for m in cat.flow] == [10_000, 10_000] and cat.reps > 1
     roll = exercise("low-back-stretches.yaml", "standing-roll-down")
@@ -221,12 +224,15 @@ def _sections_name_what_is_heard(chapters, kept):
 
 def test_lower_back_pain_stretches_runs_about_fifteen_minutes_as_it_stands(plans):
     """The issue asks for about 15 minutes at the standard level: the routine gives its own
-    length, and keeps the hips, the hamstrings and a lower back stretch, the back last."""
+    length, and keeps the hips, held about the article's minute, and a lower back stretch,
+    the back last, as the article orders them."""
     plan = plans["lower-back-pain-stretches"]
     assert abs(plan.duration_ms - 15 * 60_000) <= 0.02 * 15 * 60_000, plan.duration_ms
     kept = [h.exercise_id for h in plan.holds]
-    assert {"reclining-hip-stretch", "seated-hip-stretch", "hamstring-stretch",
+    assert {"reclining-hip-stretch", "seated-hip-stretch",
             "quadratus-lumborum-stretch"} <= set(kept)
+    hips = [h.end_ms - h.start_ms for h in plan.holds if h.exercise_id.endswith("hip-stretch")]
+    assert all(45_000 <= ms <= 75_000 for ms in hips), hips
     assert kept[-1] == "quadratus-lumborum-stretch"
     chapters = [{"id": c.id, "title": c.title, "children": c.children} for c in plan.chapters]
     _sections_name_what_is_heard(chapters, set(kept))
@@ -240,15 +246,21 @@ def test_lower_back_pain_stretches_levels_scale_its_own_length(run):
     def plan(*args):
         result = run("plan", path, *args, "--json", "-q")
         assert result.exit_code == 0, result.output
-        return json.loads(result.stdout)["duration_ms"]
+        return json.loads(result.stdout)
 
-    gentle, standard, strong = (plan("--level", level) for level in ("gentle", "standard",
-                                                                     "strong"))
+    levels = {level: plan("--level", level) for level in ("gentle", "standard", "strong")}
+    gentle, standard, strong = (levels[level]["duration_ms"] for level in levels)
     assert gentle < standard < strong, (gentle, standard, strong)
     assert abs(standard - 15 * 60_000) <= 0.02 * 15 * 60_000, standard
     assert standard - gentle >= 60_000 and strong - standard >= 60_000, (gentle, strong)
+    # the same stretches, held shorter or longer
+    kept = {level: {h["exercise_id"] for h in data["holds"]} for level, data in levels.items()}
+    assert kept["gentle"] == kept["standard"] == kept["strong"], kept
+    first = [next(h["end_ms"] - h["start_ms"] for h in levels[level]["holds"]
+                  if h["exercise_id"] == "reclining-hip-stretch") for level in levels]
+    assert first == sorted(set(first)), first
     for args in (("--length", "10m"), ("--length", "10m", "--level", "strong")):
-        assert abs(plan(*args) - 10 * 60_000) <= 0.02 * 10 * 60_000, args
+        assert abs(plan(*args)["duration_ms"] - 10 * 60_000) <= 0.02 * 10 * 60_000, args
 
 
 def test_from_the_side_lying_stretch_to_the_passive_one(speech_cache):
