@@ -59,7 +59,8 @@ def test_timings_follow_the_articles():
     assert reclining.phases[0].hold_range == (40_000, 80_000)
     assert reclining.phases[0].hold_ms == seated.phases[0].hold_ms == 60_000
     cat = exercise("low-back-stretches.yaml", "cat-and-camel")
-    assert [m.breaths * cat.breath_ms for m in cat.flow] == [10_000, 10_000] and cat.reps > 1
+    # about ten seconds each way: two positions of two cued breaths
+    assert [m.breaths * cat.breath_ms for m in cat.flow] == [5_000] * 4 and cat.reps > 1
     roll = exercise("low-back-stretches.yaml", "standing-roll-down")
     assert roll.phases[0].hold_ms == 10_000 and roll.phases[1].move
     cat_stretch = exercise("massage-therapist-lower-back-stretches.yaml", "cat-stretch")
@@ -141,6 +142,33 @@ def test_a_flow_cues_the_breath_and_leaves_most_of_it_quiet(plans):
                        and hold.start_ms <= s.start_ms < hold.end_ms]
             assert "breathe" in words.text.lower(), (name, words.text)
             assert words.duration_ms <= (hold.end_ms - hold.start_ms) / 2, (name, words)
+
+
+def test_cat_and_camel_cues_every_breath(plans):
+    """Each position lasts two breaths and each breath is cued, so the second one, taken
+    while staying in the position, never runs against the movement ("Breathe out, and round
+    up." then "Stay rounded. Breathe in, and out.", and the arch on an in-breath)."""
+    routine = load_routine(CONTENT / "low-back-stretches.yaml")
+    cat = next(ex for ex in routine.exercises if ex.id == "cat-and-camel")
+    assert all(move.breaths == 1 for move in cat.flow)
+    plan = plans["low-back-stretches"]
+    moves = [h for h in plan.holds if h.exercise_id == "cat-and-camel"]
+    said = [next(s.text for s in plan.segments if s.kind == "speech"
+                 and h.start_ms <= s.start_ms < h.end_ms) for h in moves]
+    assert all(h.end_ms - h.start_ms == cat.breath_ms for h in moves)
+    for text, next_text in zip(said, said[1:] + [None]):
+        if text.startswith("Breathe out, and round"):
+            assert next_text.startswith("Stay rounded. Breathe in, and out"), next_text
+        if next_text and next_text.startswith("Breathe in, and"):  # the arch, on an in-breath
+            assert text.startswith("Stay rounded") and text.endswith("out."), text
+
+
+def test_resting_poses_end_without_a_countdown(plans):
+    """Child's Pose is a rest: its hold ends on the tone, with no "Three. Two. One."."""
+    plan = plans["low-back-stretches"]
+    [hold] = [h for h in plan.holds if h.exercise_id == "childs-pose"]
+    assert not [s for s in plan.segments if s.label == "countdown"
+                and hold.start_ms <= s.start_ms < hold.end_ms]
 
 
 def test_every_introduction_names_its_equipment(plans):
