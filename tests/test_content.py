@@ -171,6 +171,20 @@ def test_resting_poses_end_without_a_countdown(plans):
                 and hold.start_ms <= s.start_ms < hold.end_ms]
 
 
+def test_getting_up_is_said_before_any_rest(plans):
+    """From the knee hugs on the floor to the hamstring stretch at a table: "get up slowly"
+    comes as the hugs end, not after a rest spent lying in silence, and the listener has
+    time to get up and walk before the first instruction at the table."""
+    plan = plans["back-stretching-exercises"]
+    last_hug = [h for h in plan.holds if h.exercise_id == "knee-to-chest-pulses"][-1]
+    up = next(s for s in plan.segments if s.kind == "speech" and "get up slowly" in s.text)
+    between = [s for s in plan.segments if last_hug.end_ms <= s.start_ms < up.start_ms]
+    assert not [s for s in between if s.label == "rest"], between
+    assert up.start_ms - last_hug.end_ms <= 5_000
+    heel = next(s for s in plan.segments if s.kind == "speech" and "heel" in s.text)
+    assert heel.start_ms - up.end_ms >= 10_000
+
+
 def test_every_introduction_names_its_equipment(plans):
     for name, plan in plans.items():
         intro = plan.chapters[0]
