@@ -59,8 +59,8 @@ def test_timings_follow_the_articles():
     assert reclining.phases[0].hold_range == (40_000, 80_000)
     assert reclining.phases[0].hold_ms == seated.phases[0].hold_ms == 60_000
     cat = exercise("low-back-stretches.yaml", "cat-and-camel")
-    # about ten seconds each way: two positions of two cued breaths
-    assert [m.breaths * cat.breath_ms for m in cat.flow] == [5_000] * 4 and cat.reps > 1
+    # about ten seconds each way: two positions of three cued half-breaths, all as long
+    assert [m.breaths * cat.breath_ms for m in cat.flow] == [4_000] * 6 and cat.reps > 1
     roll = exercise("low-back-stretches.yaml", "standing-roll-down")
     assert roll.phases[0].hold_ms == 10_000 and roll.phases[1].move
     cat_stretch = exercise("massage-therapist-lower-back-stretches.yaml", "cat-stretch")
@@ -145,9 +145,10 @@ def test_a_flow_cues_the_breath_and_leaves_most_of_it_quiet(plans):
 
 
 def test_cat_and_camel_cues_every_breath(plans):
-    """Each position lasts two breaths and each breath is cued, so the second one, taken
-    while staying in the position, never runs against the movement ("Breathe out, and round
-    up." then "Stay rounded. Breathe in, and out.", and the arch on an in-breath)."""
+    """Each position lasts three half-breaths of one length, each cued, so that the breath
+    never runs against the movement: the round starts on an out-breath ("Breathe out, and
+    round up.", "Stay rounded, and breathe in.", "And breathe out.") and the arch on an
+    in-breath, and no half-breath is rushed into a slot another one also fills."""
     routine = load_routine(CONTENT / "low-back-stretches.yaml")
     cat = next(ex for ex in routine.exercises if ex.id == "cat-and-camel")
     assert all(move.breaths == 1 for move in cat.flow)
@@ -156,11 +157,15 @@ def test_cat_and_camel_cues_every_breath(plans):
     said = [next(s.text for s in plan.segments if s.kind == "speech"
                  and h.start_ms <= s.start_ms < h.end_ms) for h in moves]
     assert all(h.end_ms - h.start_ms == cat.breath_ms for h in moves)
-    for text, next_text in zip(said, said[1:] + [None]):
+    breaths = ["in" if "in." in text.split(",")[-1] or text.startswith("Breathe in")
+               else "out" for text in said]
+    assert all(text.count("Breathe") + text.count("breathe") == 1 for text in said), said
+    assert breaths == ["out", "in"] * (len(said) // 2)  # one half-breath per cue, in turn
+    for text, next_text in zip(said, said[1:]):
         if text.startswith("Breathe out, and round"):
-            assert next_text.startswith("Stay rounded. Breathe in, and out"), next_text
-        if next_text and next_text.startswith("Breathe in, and"):  # the arch, on an in-breath
-            assert text.startswith("Stay rounded") and text.endswith("out."), text
+            assert next_text.startswith("Stay rounded"), next_text
+        if next_text.startswith("Breathe in, and"):  # the arch, on an in-breath
+            assert text.startswith("And breathe out"), text
 
 
 def test_resting_poses_end_without_a_countdown(plans):
