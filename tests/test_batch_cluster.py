@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from routinecast.batch import BUILT, SITE_RECORD, UP_TO_DATE, batch
+from routinecast.batch import BUILT, LOCK_NAME, SITE_RECORD, UP_TO_DATE, batch
 from routinecast.builder import BuildSettings
 
 from conftest import FIXTURES
@@ -118,5 +118,5 @@ def test_a_worker_killed_mid_run_still_gives_every_output(cluster, tmp_path, spe
     assert killed
     assert [r.result for r in done.results] == [BUILT] * 6
     assert len(list((tmp_path / "out").rglob("*.mp3"))) == 6
-    assert {p.name for p in (tmp_path / "out").rglob(".*")} == {SITE_RECORD}
+    assert {p.name for p in (tmp_path / "out").rglob(".*")} == {SITE_RECORD, LOCK_NAME}
     assert all((site.folder / "feed.xml").is_file() for site in done.sites)

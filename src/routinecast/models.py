@@ -239,9 +239,10 @@ class Routine:
     """A target length for the track (`length:` in the file, or `--length`): the builder
     picks values inside the ranges so that the track lands within 2 % of it; None: the
     values as they are."""
-    setting_lines: tuple[tuple[str, int | None], ...] = ()
+    setting_lines: tuple[tuple[str, int | None], ...] = field(default=(), compare=False)
     """(key, line) of each setting the file writes at its top level (`length`), for
-    messages; a setting an override replaced is not listed."""
+    messages; a setting an override replaced is not listed. Where a value is written is not
+    what the routine is: two routines differing only in it are equal."""
 
     @property
     def exercises(self) -> tuple[Exercise, ...]:

@@ -46,8 +46,9 @@ SPOKEN_KEYS = ("say", "cue")
 SIDE_PLACEHOLDERS = ("{side}", "{other side}")
 """Filled per side in an exercise's spoken texts: the side's name, and the other side's."""
 
-_BRACED = re.compile(r"\{[^{}]*\}")
-"""A placeholder as written: anything in braces."""
+_BRACED = re.compile(r"\{[A-Za-z][A-Za-z _-]*\}")
+"""A placeholder as written: words in braces (`{side}`, a mistyped `{sid}` or `{Side}`);
+braces around anything else (`{"json": 1}`) are text like any other."""
 _ID = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*")
 _LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*")
 
