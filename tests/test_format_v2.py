@@ -650,3 +650,32 @@ def test_brief_says_a_short_text_whole(write_routine):
     plan = plan_of(write_routine("title: T\nexercises:\n  - name: A\n    reps: 2\n"
                                  "    phases:\n      - {say: One more. Tighten and reach., hold: 5s}\n"))
     assert [t for t in speech(plan) if t.startswith("One")] == ["One more. Tighten and reach."] * 2
+
+
+@pytest.mark.slow
+def test_a_target_length_synthesises_only_what_the_fit_keeps(write_routine, tmp_path):
+    """A 15-minute version of a 30-minute routine says half its texts: what the fit leaves
+    out is not synthesised (the real voice, on an empty cache), and the track still lands
+    within 2 % of the length; built again from the cache it is the same plan."""
+    from routinecast.builder import BuildSettings, prepare
+    from routinecast.tts.cache import ClipCache
+
+    text = RANGES.replace("  - name: C\n", "  - name: C\n    setup: Reach for the quiet ceiling lamp.\n")
+    routine = load_routine(write_routine(text))
+    shortest, longest = reachable(routine, length)
+    target = max(shortest + 5_000, 60_000)
+    settings = BuildSettings(cache_dir=tmp_path / "cache")
+    wanted = customise(routine, [command_line(length=f"{target}ms")]).routine
+    prepared = prepare(wanted, settings)
+    assert [ex.id for ex in prepared.routine.exercises] == ["a", "b"]  # C left out
+    assert "Reach for the quiet ceiling lamp." not in prepared.clips
+    assert abs(prepared.plan.duration_ms - target) <= 0.02 * target
+    cache = ClipCache(tmp_path / "cache")
+
+    def spoken() -> int:  # entries holding speech (the cue sounds' figures hold none)
+        return sum(len(cache.entry(e.stem, settings.sample_rate)[0]) > 0
+                   for e in (tmp_path / "cache").rglob("*.clip"))
+
+    assert spoken() == len(prepared.clips)  # nothing else was synthesised
+    again = prepare(wanted, settings)
+    assert again.plan == prepared.plan and spoken() == len(prepared.clips)

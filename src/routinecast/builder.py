@@ -128,34 +128,56 @@ def prepare(routine: Routine, settings: BuildSettings = BuildSettings(),
     report = (lambda done, total: progress("synthesising", done, total)) if progress else None
     figures: dict[str, Figures] = {}
 
-    def speak(routine: Routine) -> dict[str, np.ndarray]:
+    def speak(routine: Routine, cached_only: bool = False) -> dict[str, np.ndarray]:
         # the voice says each text as a person reads it; the plan keeps the written text
         said = {text: spoken_form(text, dict(routine.pronounce), routine.language)
                 for text in spoken_texts(routine)}
         measured: dict[str, Figures] = {}
         clips = synthesize_all(said.values(), open_engine(routine.voice, routine.language),
-                               settings.cache(), settings.sample_rate, report, measured)
-        figures.update({text: measured[form] for text, form in said.items()})
-        return {text: clips[form] for text, form in said.items()}
+                               settings.cache(), settings.sample_rate, report, measured,
+                               cached_only)
+        figures.update({text: measured[form] for text, form in said.items()
+                        if form in measured})
+        return {text: clips[form] for text, form in said.items() if form in clips}
+
+    rate = settings.sample_rate
+
+    def fitted(routine: Routine) -> tuple[Routine, dict[str, np.ndarray], tuple[Change, ...]]:
+        """The routine with values for its target length (if it has one), and its clips."""
+        if not routine.length_ms:
+            return routine, speak(routine), ()
+        sounds = sound_lengths(cue_sounds(routine, rate), rate)
+        # only what the fit keeps is synthesised (a 15-minute version of a 30-minute
+        # routine says half its texts): fitted on the clips the cache holds and the
+        # others' estimated lengths, then again on the clips of what it kept, until what
+        # it keeps is all spoken; else everything is, and the fit is made on real clips
+        def fit(clips: dict[str, np.ndarray]) -> tuple[Routine, tuple[Change, ...]]:
+            return fit_length(routine, estimate_speech(
+                lambda text: -(-len(clips[text]) * 1000 // rate) if text in clips else None),
+                sounds)
+
+        clips = speak(routine, cached_only=True)
+        for _ in range(FIT_ROUNDS):
+            chosen_routine, chosen = fit(clips)
+            if all(text in clips for text in spoken_texts(chosen_routine)):
+                return chosen_routine, clips, chosen
+            clips.update(speak(chosen_routine))
+        clips.update(speak(routine))  # every text: the fit is made on real clips
+        chosen_routine, chosen = fit(clips)
+        clips.update(speak(chosen_routine))  # a count it chose ("Set 3 of 4.")
+        return chosen_routine, clips, chosen
 
     try:
-        clips = speak(routine)
+        routine, clips, chosen = fitted(routine)
     except EngineUnavailable as exc:
         if not settings.fallback or settings.fallback == routine.voice.engine:
             raise
         if on_note:  # the reason without its advice: the advice is being followed
             on_note(f"{exc.message.split(';')[0]}; speaking {Path(routine.path).name} with "
                     f"{settings.fallback} instead (--fallback)")
-        routine = replace(routine, voice=_fallback_voice(routine, settings.fallback))
-        clips = speak(routine)
-    rate = settings.sample_rate
+        routine, clips, chosen = fitted(
+            replace(routine, voice=_fallback_voice(routine, settings.fallback)))
     sounds = cue_sounds(routine, rate)
-    chosen: tuple[Change, ...] = ()
-    if routine.length_ms:  # values inside the ranges for a target length
-        routine, chosen = fit_length(routine, estimate_speech(
-            lambda text: -(-len(clips[text]) * 1000 // rate) if text in clips else None),
-            sound_lengths(sounds, rate))
-        clips.update(speak(routine))
     cache = settings.cache()
     sound_figures = {name: cache.sound_figures(samples, rate,
                                                lambda samples: clip_figures(samples, rate))
@@ -251,6 +273,10 @@ class _Drawing:
             raise self.failed
         return self.cover
 
+
+FIT_ROUNDS = 3
+"""Fits of a target length on the clips of what the last one kept, before every text is
+synthesised and the fit made on real clips (see `prepare`)."""
 
 LEVELS_FORMAT = "levels-2"
 """Bumped whenever what goes into a kept calibration's key, or what is kept, changes."""

@@ -154,8 +154,10 @@ def list_voices(check_network: bool = True) -> list[VoiceInfo]:
 
 def synthesize_all(texts: Iterable[str], engine: Engine, cache: ClipCache, sample_rate: int,
                    progress: Callable[[int, int], None] | None = None,
-                   figures: dict[str, Figures] | None = None) -> dict[str, np.ndarray]:
-    """Each distinct text as int16 samples at `sample_rate`, from the cache or the engine.
+                   figures: dict[str, Figures] | None = None,
+                   cached_only: bool = False) -> dict[str, np.ndarray]:
+    """Each distinct text as int16 samples at `sample_rate`, from the cache or the engine
+    (with `cached_only`, from the cache alone: the texts it does not hold are left out).
 
     `progress(done, total)` is called after each text that had to be synthesised. Given a
     `figures` dict, each text's loudness figures are put in it: kept in the cache with the
@@ -180,6 +182,8 @@ def synthesize_all(texts: Iterable[str], engine: Engine, cache: ClipCache, sampl
                 kept = measure(clips[text])
                 cache.put(key, clips[text], sample_rate, kept)
             figures[text] = kept
+    if cached_only:
+        return clips
 
     def synthesize(text: str) -> tuple[np.ndarray, Figures]:
         clip = trim_silence(resample(engine.synthesize(text), engine.sample_rate, sample_rate),
