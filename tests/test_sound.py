@@ -215,6 +215,27 @@ def test_a_file_read_over_the_true_peak_target_is_limited_further(speech_cache):
     assert lowest.peak_corrected(-0.4, lowest.predicted) is None  # twice at most
 
 
+def test_a_file_limiting_cannot_bring_under_is_made_quieter_as_a_whole(speech_cache):
+    """Where limiting further makes the coded peaks higher (a hard-clipped hit codes worse
+    the flatter its top), the track is made quieter by as much as it read over and a
+    margin: its level and its limiter's ceiling go down together, so its samples are the
+    same mix scaled, and the coded peaks come down with them."""
+    prepared = prepare(load_routine(FIXTURES / "small.yaml"),
+                       BuildSettings(cache_dir=speech_cache))
+    track = Track(prepared.plan, prepared.clips, prepared.sounds, RATE,
+                  SoundSettings()).calibrate()
+    assert track.quieter(-1.0) is None and track.quieter(-1.5) is None  # under the target
+    quieter = track.quieter(-0.7)  # 0.3 dB over
+    down = 0.3 + PEAK_SLACK_DB
+    assert quieter.speech_lufs == pytest.approx(track.speech_lufs - down)
+    assert quieter.track.ceiling == pytest.approx(track.track.ceiling - down)
+    loud, soft = (np.concatenate(list(t.blocks())).astype(np.float64) for t in (track, quieter))
+    gain = 10 ** (-down / 20)
+    assert np.abs(soft - loud * gain).max() <= 2  # the same mix, scaled (int16 rounding)
+    assert quieter.measured.loudness_lufs == pytest.approx(
+        track.measured.loudness_lufs - down, abs=0.05)
+
+
 def test_music_that_limiting_makes_worse_keeps_the_lower_peak(run, tmp_path):
     """A hard-clipped bass loop under the speech, loud and barely ducked: limited further it
     can read higher, and with some takes of the voice its loudness cannot reach the target

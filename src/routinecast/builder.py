@@ -343,8 +343,8 @@ def _until_on_target(track: Calibrated, encode: Callable[[Iterator[np.ndarray]],
     """Run `encode` on `track.blocks()` (streaming them to the encoder), and again on the
     track corrected, in the rare case that the meter running over the stream read it off the
     level its figures predicted (see `Calibrated.corrected`), or that the file, as
-    `peak_of` reads its true peak, is over the target (`Calibrated.peak_corrected`); what
-    the file measures (with `peak_of`, the true peak it read, if higher). `done` is told,
+    `peak_of` reads its true peak, is over the target (`Calibrated.peak_corrected`, and
+    `Calibrated.quieter` where limiting further cannot bring it under); what the file measures (with `peak_of`, the true peak it read, if higher). `done` is told,
     once the file is on target, what the meter read of the first stream."""
     best: tuple[float, Calibrated] | None = None  # the lowest peak read, and its track
     again, first = False, None
@@ -355,21 +355,26 @@ def _until_on_target(track: Calibrated, encode: Callable[[Iterator[np.ndarray]],
         heard = stream.heard
         first = heard if first is None else first
         if again:
-            measured = _peaked(track.read(heard), best[0])
+            measured = _peaked(track.read(heard), peak_of())
             break
         corrected = track.corrected(heard)
         if corrected is None and peak_of is not None:
             peak = peak_of()
             if best is not None and peak >= best[0]:
                 # limited further, it read higher still (the limiter's flat tops coded
-                # worse): the track that read lower is encoded again, and stands
-                track, again = best[1], True
+                # worse): the track that read lower is made quieter by what it read over
+                # (or, out of reach, encoded again as it was), and stands
+                track, again = best[1].quieter(best[0]) or best[1], True
                 continue
             best = (peak, track)
             corrected = track.peak_corrected(peak, heard)
             if corrected is None:
-                measured = _peaked(track.read(heard), peak)
-                break
+                quieter = track.quieter(peak)  # over, and limited further all it may be
+                if quieter is None:
+                    measured = _peaked(track.read(heard), peak)
+                    break
+                track, again = quieter, True
+                continue
         if corrected is None:
             measured = track.read(heard)
         else:

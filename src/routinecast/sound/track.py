@@ -302,6 +302,27 @@ class Calibrated:
         except InputError:
             return None
 
+    def quieter(self, encoded_peak_db: float) -> Calibrated | None:
+        """Once encoded and read back over the true-peak target by more than limiting
+        further can take off (limited further, a hard-clipped hit reads higher still: the
+        flatter its top, the worse it codes): the same mix made quieter as a whole by as
+        much as it read over, and `PEAK_SLACK_DB`, to be encoded again. Its level and its
+        limiter's ceiling go down together, so the limiter does what it did and the mix is
+        only scaled: the coded peaks come down with it, and the loudness gives way to the
+        true peak. None if the file is under the target, or that puts the loudness out of
+        reach (it stands)."""
+        track = self.track
+        over = encoded_peak_db - track.settings.true_peak_db
+        if over <= 0:
+            return None
+        down = over + PEAK_SLACK_DB
+        lower = Track(*track._made_of, margin_db=track.margin_db + down,
+                      peak_corrections=track.peak_corrections, decoded_music=track._music)
+        try:
+            return lower._at(self.speech_lufs - down, self.corrections)
+        except InputError:
+            return None
+
     def read(self, heard: float) -> Measured:
         """What the file measures, from what the meter read of its stream (`heard`), or as
         predicted if it read nothing."""
