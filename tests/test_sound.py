@@ -21,7 +21,7 @@ from routinecast.sound import SoundSettings, Track
 from routinecast.sound.levelling import voice_steps
 from routinecast.sound.mixing import mix
 from routinecast.sound.music import DUCK_RAMP_MS, MusicBed, duck_gains
-from routinecast.sound.track import CHECK_LU, PEAK_SLACK_DB
+from routinecast.sound.track import CHECK_LU, PEAK_SLACK_DB, QUIETER_SLACK_DB
 from routinecast.tones import tone
 
 from audio import RATE, ebur128, largest_joins, write_wav
@@ -226,7 +226,7 @@ def test_a_file_limiting_cannot_bring_under_is_made_quieter_as_a_whole(speech_ca
                   SoundSettings()).calibrate()
     assert track.quieter(-1.0) is None and track.quieter(-1.5) is None  # under the target
     quieter = track.quieter(-0.7)  # 0.3 dB over
-    down = 0.3 + PEAK_SLACK_DB
+    down = 0.3 + QUIETER_SLACK_DB
     assert quieter.speech_lufs == pytest.approx(track.speech_lufs - down)
     assert quieter.track.ceiling == pytest.approx(track.track.ceiling - down)
     loud, soft = (np.concatenate(list(t.blocks())).astype(np.float64) for t in (track, quieter))

@@ -38,6 +38,11 @@ PEAK_SLACK_DB = 0.5
 """When an encoded track with music reads over the true-peak target (the noise of coding
 sharp hits under speech can add 2 dB to the speech's peaks), it is limited again that
 much further under than it read over, and encoded again (`Calibrated.peak_corrected`)."""
+QUIETER_SLACK_DB = 0.1
+"""A track made quieter for its true peak (`Calibrated.quieter`) goes this much further
+down than it read over: scaled, its coded peaks come down with it (not so when it is
+limited further, hence `PEAK_SLACK_DB` there), and every tenth of a decibel more is
+loudness lost."""
 MAX_PEAK_CORRECTIONS = 2
 """Encodes redone at most for the true peak: the coding noise does not fall as fast as the
 limiter's ceiling, so one correction may leave a track a tenth of a decibel over."""
@@ -306,7 +311,7 @@ class Calibrated:
         """Once encoded and read back over the true-peak target by more than limiting
         further can take off (limited further, a hard-clipped hit reads higher still: the
         flatter its top, the worse it codes): the same mix made quieter as a whole by as
-        much as it read over, and `PEAK_SLACK_DB`, to be encoded again. Its level and its
+        much as it read over, and `QUIETER_SLACK_DB`, to be encoded again. Its level and its
         limiter's ceiling go down together, so the limiter does what it did and the mix is
         only scaled: the coded peaks come down with it, and the loudness gives way to the
         true peak. None if the file is under the target, or that puts the loudness out of
@@ -315,7 +320,7 @@ class Calibrated:
         over = encoded_peak_db - track.settings.true_peak_db
         if over <= 0:
             return None
-        down = over + PEAK_SLACK_DB
+        down = over + QUIETER_SLACK_DB
         lower = Track(*track._made_of, margin_db=track.margin_db + down,
                       peak_corrections=track.peak_corrections, decoded_music=track._music)
         try:
