@@ -339,7 +339,8 @@ def test_music_loops_and_fades(with_music):
 def test_loud_percussive_music_keeps_true_peak_under_the_limit(run, tmp_path, level):
     """Peaks that only the music makes are limited too (the clips are limited on their own),
     over tens of milliseconds: a gain changed within the cycles of a hit flat-tops it, and
-    the encoder rebuilds such peaks over the ceiling (at -12, up to -0.5 dBTP)."""
+    the encoder rebuilds such peaks over the ceiling (at -12, up to -0.5 dBTP); read back
+    over the target, the file is limited further, or made quieter, until it is under."""
     hits = np.zeros((6 * RATE, 2))
     for start in range(0, len(hits), RATE // 2):  # a hard transient every half second
         n = np.arange(2000)
@@ -350,7 +351,9 @@ def test_loud_percussive_music_keeps_true_peak_under_the_limit(run, tmp_path, le
                  tmp_path / "hits.wav", "--music-level", level, "-q")
     assert result.exit_code == 0, result.output
     loudness, peak = ebur128(tmp_path / "x.mp3")
-    assert peak <= -1 and loudness == pytest.approx(-16, abs=1)
+    # the true peak comes first: a take whose hits still code over the target once limited
+    # further is made quieter as a whole (40 fresh builds: -15.8 to -17.06 LUFS)
+    assert peak <= -1 and loudness == pytest.approx(-16, abs=1.5)
 
 
 def test_music_loops_without_a_gap():
