@@ -199,14 +199,15 @@ class Track:
             speech_lufs += (wanted - level) / slope
         return self._at(speech_lufs, 0)
 
-    def _at(self, speech_lufs: float, corrections: int) -> Calibrated:
+    def _at(self, speech_lufs: float, corrections: int, reach: bool = True) -> Calibrated:
         """The track with the clips levelled at `speech_lufs` and what the meter will read
-        of the mix predicted; a target the limiter keeps out of reach is refused."""
+        of the mix predicted; a target the limiter keeps out of reach is refused (unless
+        not `reach`: the level was lowered for the true peak, which comes first)."""
         predicted, effect = self.loudness(speech_lufs)
         measured = self._measured(predicted, effect)
         listened = measured.loudness_lufs
         wanted = self.settings.loudness_lufs
-        if predicted > SILENT and abs(listened - wanted) > MAX_MISS_LU:
+        if reach and predicted > SILENT and abs(listened - wanted) > MAX_MISS_LU:
             raise InputError(f"loudness {wanted:g} LUFS is out of reach: with true peaks under "
                              f"{self.settings.true_peak_db:g} dBTP this track gets to "
                              f"{listened:.1f} LUFS; choose a quieter {setting('loudness')}")
@@ -314,8 +315,8 @@ class Calibrated:
         much as it read over, and `QUIETER_SLACK_DB`, to be encoded again. Its level and its
         limiter's ceiling go down together, so the limiter does what it did and the mix is
         only scaled: the coded peaks come down with it, and the loudness gives way to the
-        true peak. None if the file is under the target, or that puts the loudness out of
-        reach (it stands)."""
+        true peak, however far (the build says what the file measures). None if the file is
+        under the target."""
         track = self.track
         over = encoded_peak_db - track.settings.true_peak_db
         if over <= 0:
@@ -323,10 +324,7 @@ class Calibrated:
         down = over + QUIETER_SLACK_DB
         lower = Track(*track._made_of, margin_db=track.margin_db + down,
                       peak_corrections=track.peak_corrections, decoded_music=track._music)
-        try:
-            return lower._at(self.speech_lufs - down, self.corrections)
-        except InputError:
-            return None
+        return lower._at(self.speech_lufs - down, self.corrections, reach=False)
 
     def read(self, heard: float) -> Measured:
         """What the file measures, from what the meter read of its stream (`heard`), or as
