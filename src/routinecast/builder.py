@@ -274,6 +274,11 @@ class _Drawing:
         return self.cover
 
 
+MAX_QUIETER = 2
+"""Encodes of a track made quieter for its true peak (`Calibrated.quieter`): a coded peak
+does not always come down with a small gain, and a second, from what the first read,
+takes it under."""
+
 FIT_ROUNDS = 3
 """Fits of a target length on the clips of what the last one kept, before every text is
 synthesised and the fit made on real clips (see `prepare`)."""
@@ -347,24 +352,28 @@ def _until_on_target(track: Calibrated, encode: Callable[[Iterator[np.ndarray]],
     `Calibrated.quieter` where limiting further cannot bring it under); what the file measures (with `peak_of`, the true peak it read, if higher). `done` is told,
     once the file is on target, what the meter read of the first stream."""
     best: tuple[float, Calibrated] | None = None  # the lowest peak read, and its track
-    again, first = False, None
+    quieted, first = 0, None  # how often the track was made quieter (then nothing else)
     measured = None
     while measured is None:
         stream = track.blocks()
         encode(stream)
         heard = stream.heard
         first = heard if first is None else first
-        if again:
-            measured = _peaked(track.read(heard), peak_of())
-            break
+        if quieted:
+            peak = peak_of()
+            quieter = track.quieter(peak) if quieted < MAX_QUIETER else None
+            if quieter is None:
+                measured = _peaked(track.read(heard), peak)
+                break
+            track, quieted = quieter, quieted + 1
+            continue
         corrected = track.corrected(heard)
         if corrected is None and peak_of is not None:
             peak = peak_of()
             if best is not None and peak >= best[0]:
                 # limited further, it read higher still (the limiter's flat tops coded
                 # worse): the track that read lower is made quieter by what it read over
-                # (or, out of reach, encoded again as it was), and stands
-                track, again = best[1].quieter(best[0]) or best[1], True
+                track, quieted = best[1].quieter(best[0]) or best[1], 1
                 continue
             best = (peak, track)
             corrected = track.peak_corrected(peak, heard)
@@ -373,7 +382,7 @@ def _until_on_target(track: Calibrated, encode: Callable[[Iterator[np.ndarray]],
                 if quieter is None:
                     measured = _peaked(track.read(heard), peak)
                     break
-                track, again = quieter, True
+                track, quieted = quieter, 1
                 continue
         if corrected is None:
             measured = track.read(heard)

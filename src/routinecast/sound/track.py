@@ -38,11 +38,11 @@ PEAK_SLACK_DB = 0.5
 """When an encoded track with music reads over the true-peak target (the noise of coding
 sharp hits under speech can add 2 dB to the speech's peaks), it is limited again that
 much further under than it read over, and encoded again (`Calibrated.peak_corrected`)."""
-QUIETER_SLACK_DB = 0.1
+QUIETER_SLACK_DB = 0.2
 """A track made quieter for its true peak (`Calibrated.quieter`) goes this much further
-down than it read over: scaled, its coded peaks come down with it (not so when it is
-limited further, hence `PEAK_SLACK_DB` there), and every tenth of a decibel more is
-loudness lost."""
+down than it read over: scaled, its coded peaks mostly come down with it (not so when it
+is limited further, hence `PEAK_SLACK_DB` there), and every tenth of a decibel more is
+loudness lost; one that still reads over is made quieter once more (`MAX_QUIETER`)."""
 MAX_PEAK_CORRECTIONS = 2
 """Encodes redone at most for the true peak: the coding noise does not fall as fast as the
 limiter's ceiling, so one correction may leave a track a tenth of a decibel over."""
