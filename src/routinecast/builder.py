@@ -141,12 +141,14 @@ def prepare(routine: Routine, settings: BuildSettings = BuildSettings(),
         return {text: clips[form] for text, form in said.items() if form in clips}
 
     rate = settings.sample_rate
+    # the cue sounds, made once: a fallback voice or a target length does not change them
+    sounds = cue_sounds(routine, rate)
 
     def fitted(routine: Routine) -> tuple[Routine, dict[str, np.ndarray], tuple[Change, ...]]:
         """The routine with values for its target length (if it has one), and its clips."""
         if not routine.length_ms:
             return routine, speak(routine), ()
-        sounds = sound_lengths(cue_sounds(routine, rate), rate)
+        lengths = sound_lengths(sounds, rate)
         # only what the fit keeps is synthesised (a 15-minute version of a 30-minute
         # routine says half its texts): fitted on the clips the cache holds and the
         # others' estimated lengths, then again on the clips of what it kept, until what
@@ -154,7 +156,7 @@ def prepare(routine: Routine, settings: BuildSettings = BuildSettings(),
         def fit(clips: dict[str, np.ndarray]) -> tuple[Routine, tuple[Change, ...]]:
             return fit_length(routine, estimate_speech(
                 lambda text: -(-len(clips[text]) * 1000 // rate) if text in clips else None),
-                sounds)
+                lengths)
 
         clips = speak(routine, cached_only=True)
         for _ in range(FIT_ROUNDS):
@@ -177,7 +179,6 @@ def prepare(routine: Routine, settings: BuildSettings = BuildSettings(),
                     f"{settings.fallback} instead (--fallback)")
         routine, clips, chosen = fitted(
             replace(routine, voice=_fallback_voice(routine, settings.fallback)))
-    sounds = cue_sounds(routine, rate)
     cache = settings.cache()
     sound_figures = {name: cache.sound_figures(samples, rate,
                                                lambda samples: clip_figures(samples, rate))

@@ -214,6 +214,12 @@ class Track:
         return Calibrated(speech_lufs, predicted, measured, self.channels, corrections, effect,
                           self)
 
+    def _under(self, further_db: float, peak_corrections: int) -> Track:
+        """This track with its clips and mix limited `further_db` further under the
+        true-peak target (its music decoded once, for both)."""
+        return Track(*self._made_of, margin_db=self.margin_db + further_db,
+                     peak_corrections=peak_corrections, decoded_music=self._music)
+
     def _measured(self, level: float, effect: Effect) -> Measured:
         """What a listener hears of the file if BS.1770 reads `level` on the mix."""
         listened = level + (DUAL_MONO if self.channels == 1 else 0.0) + ENCODER_DB
@@ -298,8 +304,7 @@ class Calibrated:
         over = encoded_peak_db - track.settings.true_peak_db
         if over <= 0 or track.peak_corrections >= MAX_PEAK_CORRECTIONS:
             return None
-        lower = Track(*track._made_of, margin_db=track.margin_db + over + PEAK_SLACK_DB,
-                      peak_corrections=track.peak_corrections + 1, decoded_music=track._music)
+        lower = track._under(over + PEAK_SLACK_DB, track.peak_corrections + 1)
         # what the meter read off the prediction holds for the track limited further
         missed = self.predicted - heard if heard > SILENT else 0.0
         try:
@@ -322,8 +327,7 @@ class Calibrated:
         if over <= 0:
             return None
         down = over + QUIETER_SLACK_DB
-        lower = Track(*track._made_of, margin_db=track.margin_db + down,
-                      peak_corrections=track.peak_corrections, decoded_music=track._music)
+        lower = track._under(down, track.peak_corrections)
         return lower._at(self.speech_lufs - down, self.corrections, reach=False)
 
     def read(self, heard: float) -> Measured:
