@@ -145,3 +145,29 @@ def test_the_command_ends_without_teardown_but_with_its_exit_handlers(tmp_path):
         assert done.returncode == code
         assert done.stdout.startswith("out") and "Traceback" not in done.stderr
         assert [p.name for p in folder.iterdir()] == ["handled"]  # the temp folder went
+
+
+@pytest.mark.parametrize("where", ["parse_args", "close"])
+def test_a_ctrl_c_while_click_parses_or_closes_is_an_interruption(run, monkeypatch, where):
+    """click itself ends a Ctrl-C outside a command with "Aborted!" and exit 1."""
+    import click
+
+    target = click.Command if where == "parse_args" else click.Context
+    original = getattr(target, where)
+    calls = []
+
+    def interrupted(*args, **kwargs):  # the one Ctrl-C, at the last such call
+        calls.append(1)
+        if where == "parse_args" or len(calls) == 2:  # the group's context closes second
+            raise KeyboardInterrupt
+        return original(*args, **kwargs)
+    monkeypatch.setattr(target, where, interrupted)
+    result = run("validate", FIXTURES / "small.yaml")
+    assert result.exit_code == 130
+    assert result.stderr.strip() == "interrupted"
+
+
+def test_click_usage_errors_and_exits_keep_their_status(run):
+    assert run("validate", "--no-such-option").exit_code == 2
+    assert run("--version").exit_code == 0
+    assert run("validate", FIXTURES / "small.yaml").exit_code == 0

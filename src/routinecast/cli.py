@@ -38,6 +38,29 @@ def cli_option(name: str) -> str:
 class _Group(click.Group):
     """Turns our errors into one line on stderr and an exit status, never a traceback."""
 
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True,
+             **extra):
+        """click's standalone mode ends a Ctrl-C that comes outside a command's own work
+        (while click parses the options, or closes the context after) with "Aborted!" and
+        exit 1, which reads as a failure; it is an interruption like any other (130). So
+        click runs in its other mode and its exits are made here as it would make them."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, False, **extra)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except (click.Abort, KeyboardInterrupt) as exc:
+            if isinstance(exc, click.Abort) and not isinstance(exc.__cause__,
+                                                               KeyboardInterrupt):
+                click.echo("Aborted!", err=True)  # a prompt answered with end-of-input
+                sys.exit(EXIT_FAILURE)
+            click.echo("interrupted", err=True)
+            sys.exit(EXIT_INTERRUPTED)
+        # a command's return is None; a number is the status of a ctx.exit(N)
+        sys.exit(code if isinstance(code, int) else 0)
+
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
