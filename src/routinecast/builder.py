@@ -9,12 +9,14 @@ import hashlib
 import json
 import math
 import re
+import stat
 import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
 from . import __version__
+from .cachefolder import mark_used
 from .cover import kept_cover, make_cover
 from .dump import dump_routine
 from .errors import (EngineUnavailable, InputError, OutputError, OverrideError, RoutineError,
@@ -335,12 +337,18 @@ def _read_kept(path: Path) -> tuple[float, float, tuple[Effect, ...]] | None:
     """The level, the meter's reading and the effects an earlier calibration kept at
     `path`; None if there are none (or they are torn: they are worked out again)."""
     try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):  # reading a pipe put there would never end
+            return None
         data = json.loads(path.read_bytes())
         level, heard = float(data["level"]), float(data["heard"])
         effects = tuple(Effect.from_json(effect) for effect in data["effects"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    return (level, heard, effects) if math.isfinite(level) and math.isfinite(heard) else None
+    if not (math.isfinite(level) and math.isfinite(heard)):
+        return None
+    mark_used(path, info.st_mtime)
+    return level, heard, effects
 
 
 def _until_on_target(track: Calibrated, encode: Callable[[Iterator[np.ndarray]], None],
@@ -625,8 +633,8 @@ def build_key(customised: Customised, settings: BuildSettings,
 def _stamp(path: Path) -> str:
     """A file as a key sees it: where it is, its size and its time (or that it is missing)."""
     try:
-        stat = path.stat()
-        return f"{path.resolve()}\0{stat.st_size}\0{stat.st_mtime_ns}"
+        info = path.stat()
+        return f"{path.resolve()}\0{info.st_size}\0{info.st_mtime_ns}"
     except OSError:
         return f"{path}\0missing"
 

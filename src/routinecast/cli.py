@@ -519,6 +519,40 @@ def voices_command(engine, language, offline) -> None:
     click.echo("use one with: routinecast build ROUTINE --engine ENGINE --voice VOICE")
 
 
+@cli.command("cache")
+@cache_option
+@click.option("--prune", "unused_days", type=click.IntRange(0), metavar="DAYS",
+              help="Remove what no build has used in the last DAYS days (0: everything).")
+def cache_command(cache_dir, unused_days) -> None:
+    """Show what the speech cache holds (speech, calibrations, covers) and its size, or
+    remove what no build has used for a while. Anything removed is made again when needed."""
+    import datetime
+
+    from .cachefolder import prune, survey
+    from .tts.cache import default_cache_dir
+
+    folder = cache_dir or default_cache_dir()
+    if unused_days is not None:
+        removed = prune(folder, unused_days)
+        when = "at all" if unused_days == 0 else f"not used in {unused_days} days"
+        click.echo(f"removed {removed.files} files ({_mb(removed.size)}) {when} from {folder}"
+                   if removed.files else f"nothing to remove from {folder}")
+    kinds = survey(folder)
+    click.echo(f"cache: {folder}")
+    for kind in kinds:
+        if kind.files or kind.name != "older":
+            last = (datetime.date.fromtimestamp(kind.last_used).isoformat()
+                    if kind.last_used else "-")
+            click.echo(f"  {kind.name:<7} {kind.files:>7} files  {_mb(kind.size):>9}  "
+                       f"last used {last}  ({kind.description})")
+    click.echo(f"  total   {sum(k.files for k in kinds):>7} files  "
+               f"{_mb(sum(k.size for k in kinds)):>9}")
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1e6:.1f} MB"
+
+
 @cli.command("batch")
 @click.argument("manifest", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path),

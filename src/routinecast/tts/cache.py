@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import struct
 from pathlib import Path
 
 from typing import TYPE_CHECKING, Callable
 
+from ..cachefolder import mark_used
 from ..errors import InputError, OutputError, setting
 from ..files import replacing
 
@@ -79,7 +81,8 @@ class ClipCache:
 
         path = self._path(key)
         try:
-            if not path.is_file():  # reading a pipe put there would never end
+            info = path.stat()
+            if not stat.S_ISREG(info.st_mode):  # reading a pipe put there would never end
                 return None
             data = path.read_bytes()
         except OSError:
@@ -109,6 +112,7 @@ class ClipCache:
             return None
         if rate != sample_rate or _digest(key, samples) != digest:
             return None
+        mark_used(path, info.st_mtime)
         return np.frombuffer(samples, dtype="<i2").copy(), figures
 
     def put(self, key: str, samples: np.ndarray, sample_rate: int,
