@@ -54,6 +54,7 @@ HOLD_AGAIN = rules.pattern("hold-again")
 SAID_TO_YOU = rules.pattern("said-to-you")
 DURING_STEP = rules.pattern("during-step")
 SIDE_TALK = rules.pattern("side-talk")
+BOTH_WAYS = rules.pattern("both-ways")
 FREQUENT = rules.pattern("frequency-context")
 SENSATION = rules.pattern("sensation")
 RETURN = rules.pattern("return")
@@ -98,6 +99,9 @@ class Exercise:
     left_out: list[Sentence] = field(default_factory=list)
     """The article's sentences read for this exercise that gave it nothing (not said, no
     value, no note): each written as a comment under it, and counted in the summary."""
+    to_write: str | None = None
+    """Why the steps are a placeholder for the author to write (`_placeholder`), said in a
+    comment above them; None when the article gives the steps."""
 
 
 @dataclass
@@ -218,6 +222,8 @@ def read_sentence(sentence: Sentence) -> Said:
     counts: dict[str, rules.Found] = {}
     for name in ("sets", "reps", "sides"):
         found = [f for f in rules.find(name, text) if _sane(f)]
+        if name == "sides":
+            found = [f for f in found if not _both_ways(f, text)]
         if found:
             counts[name] = found[0]
     # what is said: the sentence without its timing words
@@ -240,8 +246,7 @@ def read_sentence(sentence: Sentence) -> Said:
         kind = "step"
     elif _to_you(text):
         kind = "feel"
-    if "sides" in counts and SIDE_TALK.search(text) and counts["sides"].rule.id not in (
-            "sides-each", "sides-side-to-side"):
+    if "sides" in counts and SIDE_TALK.search(text) and counts["sides"].rule.id != "sides-each":
         # "Repeat with the left leg": the format's sides say it; what came before that
         # clause may still be a step ("Draw circles with the knee, then switch legs")
         side = counts["sides"].match
@@ -259,6 +264,17 @@ def read_sentence(sentence: Sentence) -> Said:
     if said and "sides" in counts and counts["sides"].rule.id == "sides-right-then-left":
         said = _first_side(said)
     return Said(sentence, said, kind, holds, counts, hold_first)
+
+
+def _both_ways(found: rules.Found, text: str) -> bool:
+    """Whether `found` ("to the right …, then to the left") is one movement turning both ways
+    rather than a side each: "Rotate your trunk to the right, then to the left" is done in
+    both directions in every rep, so it has no sides and is said whole; "Lean to the right and
+    hold, then lean to the left" holds each side, and keeps them."""
+    if found.rule.id != "sides-right-then-left":
+        return False
+    return any(m.start() < found.match.end() and found.match.start() < m.end()
+               for m in BOTH_WAYS.finditer(text))
 
 
 def _first_side(text: str) -> str:
@@ -391,6 +407,8 @@ class _Drafter:
     def exercise(self, name: Value, said: list[Said]) -> Exercise | None:
         """The exercise these sentences describe: each hold closes a phase whose `say` is
         what came since the hold before; what follows the last hold comes back up."""
+        if _steps_elsewhere(said):
+            return self.steps_to_write(name, said)
         ex = Exercise(name)
         phases: list[Phase] = []
         pending: list[Said] = []
@@ -483,6 +501,31 @@ class _Drafter:
                     ex.hold, ex.during, ex.phases = only.hold, only.during, []
         return self.finish(ex, said)
 
+    def steps_to_write(self, name: Value, said: list[Said]) -> Exercise:
+        """An exercise whose steps are in a video: a placeholder for its author to write
+        them, with the hold and counts the article gives. What the article does say of it (a
+        tip, a word of care that the table does not read as a caution; those it does read are
+        in the intro already) is kept in its notes, not said: with no steps to go with, it
+        would be said as if it were the stretch, and it is advice for whoever writes them."""
+        ex = Exercise(name)
+        for s in said:
+            for key, found in s.counts.items():
+                if getattr(ex, key) is None:
+                    setattr(ex, key, Value(found.value, found.words, s.sentence.line))
+            if s.kind == "aside":
+                ex.notes.append(_sentence(s.sentence.text))
+            elif s.kind in ("step", "feel") and _sentence(s.text):
+                ex.notes.append(_sentence(s.text))
+        timed = next((s for s in said if s.holds), None)
+        if timed is not None:
+            ex.hold = Value(timed.holds[0].value, timed.holds[0].words, timed.sentence.line)
+        else:
+            ex.hold = Value(DEFAULT_HOLD, None, None, "the format's default: the article "
+                                                     "gives no time")
+            ex.defaulted.append("hold")
+        _placeholder(ex, name.line, "the article gives no steps (a video?): write them")
+        return self.finish(ex, said)
+
     def finish(self, ex: Exercise, said: list[Said]) -> Exercise:
         name = ex.name
         ex.left_out = _left_out(ex, said)
@@ -503,8 +546,7 @@ class _Drafter:
                              in s.sentence.text.lower()), None)
                 ex.equipment.append(Value(found.value, found.words, line))
         if not ex.setup and not ex.phases and not ex.flow:
-            ex.setup = [Sentence(f"Get into position for the {name.value}.", name.line or 0)]
-            ex.defaulted.append("steps")
+            _placeholder(ex, name.line, "the article gives no steps: write them")
             ex.notes.append("The article gives no steps for this stretch; write them here.")
         return ex
 
@@ -530,11 +572,31 @@ class _Drafter:
         return [first, "left" if first == "right" else "right"]
 
 
+def _placeholder(ex: Exercise, line: int | None, why: str) -> None:
+    """Steps for the author to write: "Get into position for the …", so that the draft still
+    validates and builds, under a comment saying `why`, and counted in the summary as a value
+    defaulted ("steps of T Stretch")."""
+    ex.setup = [Sentence(f"Get into position for the {ex.name.value}.", line or 0)]
+    ex.defaulted.insert(0, "steps")
+    ex.to_write = why
+
+
+STEPS_ELSEWHERE = rules.pattern("steps-elsewhere")
+
+
+def _steps_elsewhere(said: list[Said]) -> bool:
+    """The exercise's steps are somewhere else (a video): its sentences send the reader
+    there, and none of those said to them puts the body anywhere ("Make sure you have some
+    support in front of you", "Don't rush into it" are advice, not the stretch)."""
+    return any(STEPS_ELSEWHERE.search(s.sentence.text) for s in said) and not any(
+        s.kind == "step" and s.text and _position(s.text) for s in said)
+
+
 def _left_out(ex: Exercise, said: list[Said]) -> list[Sentence]:
     """The sentences of `said` that gave `ex` nothing: not said in it, no hold, count or
     side, no note, no equipment."""
     spoken = [s.text for s in (*ex.setup, *ex.during, *ex.flow)] \
-        + [s.text for phase in ex.phases for s in (*phase.say, *phase.during)]
+        + [s.text for phase in ex.phases for s in (*phase.say, *phase.during)] + ex.notes
     out: dict[tuple[int, str], Sentence] = {}
     for s in said:
         if s.holds or s.counts or s.kind == "aside":
@@ -726,8 +788,8 @@ def _named_exercises(said: list[Said], drafter: _Drafter) -> list[Exercise]:
                 else f"{raw} stretch"
             name = _title(_clean(name))[:MAX_NAME]
             ex = Exercise(Value(name, raw, s.sentence.line))
-            ex.setup = [Sentence(f"Get into position for the {name}.", s.sentence.line)]
-            ex.defaulted.append("steps")
+            _placeholder(ex, s.sentence.line, "the article names this stretch without its "
+                                              "steps: write them")
             ex.notes.append("The article names this stretch without its steps; write them here.")
             if hold is not None:
                 ex.hold = Value(hold.holds[0].value, hold.holds[0].words, hold.sentence.line)
@@ -897,6 +959,8 @@ def _write(title: Value, source: str, language: Value, description: Value | None
             out.append(f"    sets: {_scalar(ex.sets.value)}  # {_quote(ex.sets)}")
         if ex.reps is not None and ex.reps.value not in (None, 1):
             out.append(f"    reps: {_scalar(ex.reps.value)}  # {_quote(ex.reps)}")
+        if ex.to_write:
+            out.append(f"    # {_comment(ex.to_write)}")
         out += _texts("setup", ex.setup, "    ")
         if ex.flow:
             out.append("    flow:  # one breath a move (defaults.breath, 5s): the article gives "

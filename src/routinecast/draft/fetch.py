@@ -13,6 +13,7 @@ import io
 import re
 import select
 import socket
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -128,8 +129,9 @@ def _late(url: str, timeout: float, answered: bool) -> FetchError:
 # urllib's own timeout bounds each wait on the socket, so a server sending a byte every
 # second keeps a fetch going for as long as it likes. Here every wait (connecting, the TLS
 # handshake, sending the request, each read of the answer, a redirect's new connection) is
-# given only what is left of one deadline. The name lookup is the system resolver's, which
-# takes no timeout.
+# given only what is left of one deadline. The name lookup is the system resolver's
+# (`socket.getaddrinfo`), which takes no timeout and cannot be interrupted: it is run in a
+# thread of its own, waited for only as long as the deadline leaves (`_resolve`).
 
 
 class _Deadline:
@@ -184,10 +186,58 @@ class _Socket:
         self._sock.sendall(data, *flags)
 
 
+def _resolve(host: str, port: int, deadline: _Deadline) -> list[tuple]:
+    """`socket.getaddrinfo(host, port)` for a stream socket, within the deadline.
+
+    The lookup runs in a daemon thread and is waited for with the time left: a resolver that
+    hangs (a dead DNS server, a blocked port 53) would otherwise hang the command, as the C
+    library call takes no timeout and no signal may cut it short outside the main thread
+    (and an alarm in the main thread would be the CLI's to handle, not a library's). A lookup
+    still going at the deadline is left to end on its own; being a daemon, it does not keep
+    the process alive."""
+    found: dict[str, object] = {}
+
+    def lookup() -> None:
+        try:
+            found["addresses"] = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)
+        except Exception as exc:  # gaierror, or a name IDNA cannot encode: raised below
+            found["error"] = exc
+
+    thread = threading.Thread(target=lookup, name=f"resolve {host}", daemon=True)
+    thread.start()
+    thread.join(deadline.left())
+    if thread.is_alive():
+        raise TimeoutError(f"the name {host} was not resolved by the deadline")
+    if "error" in found:
+        raise found["error"]
+    return found["addresses"]
+
+
 class _Connection(http.client.HTTPConnection):
     def __init__(self, *args, deadline: _Deadline, **kwargs):
         super().__init__(*args, **kwargs)
         self.deadline = deadline
+        self._create_connection = self._open_socket  # http.client's hook for its socket
+
+    def _open_socket(self, address: tuple[str, int], timeout: object = None,
+                     source_address: tuple[str, int] | None = None) -> socket.socket:
+        """`socket.create_connection` under the deadline: the name resolved within it
+        (`_resolve`), then each of its addresses tried in turn with the time left (what
+        http.client passes as `timeout` is ignored: the deadline's time left is newer)."""
+        host, port = address
+        error: OSError | None = None
+        for family, kind, proto, _, sockaddr in _resolve(host, port, self.deadline):
+            sock = socket.socket(family, kind, proto)
+            try:
+                sock.settimeout(self.deadline.left())
+                if source_address:
+                    sock.bind(source_address)
+                sock.connect(sockaddr)
+                return sock
+            except OSError as exc:
+                sock.close()
+                error = exc
+        raise error or OSError(f"{host} has no address")
 
     def connect(self) -> None:
         self.timeout = self.deadline.left()

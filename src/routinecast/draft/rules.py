@@ -24,9 +24,9 @@ Fields:
   `name-reword`: rewrites of a heading into an exercise's name.
 - One row each, read by id through `pattern`: a sentence's kind (`first-person`,
   `second-person`, `sensation`, `filler`), its context (`hold-context`, `not-hold`,
-  `frequency-context`, `side-talk`, `return`, `breath-move`, `named-list`, `side-named`,
-  `shouted-step`, `hold-first`, `hold-word`, `hold-again`, `said-to-you`, `during-step`,
-  `breath-pacing`, `not-an-instruction`, `frequency-one`) and
+  `frequency-context`, `side-talk`, `both-ways`, `return`, `breath-move`, `named-list`,
+  `side-named`, `shouted-step`, `hold-first`, `hold-word`, `hold-again`, `said-to-you`,
+  `during-step`, `breath-pacing`, `not-an-instruction`, `frequency-one`, `steps-elsewhere`) and
   what a heading names (`exercise-word`, `not-exercise`, `not-a-name`, `not-a-title`).
 
 Besides the rows: `VERBS` (what an instruction starts with) and `POSITION_VERBS` (those that
@@ -116,6 +116,10 @@ def rule(id: str, field: str, pattern: str, value: Callable[[re.Match], object] 
 
 
 _AGAIN = r"(?:repeat|do|perform|complete)\w*"
+_HELD = r"(?:hold\w*|stay\w*|rest\w*|remain\w*|seconds?|secs?|minutes?|mins?|breaths?|count)\b"
+_UNHELD = rf"(?:(?!\b{_HELD})[^.;])"
+"""One character of a clause with no hold in it: what a movement done both ways passes
+over between its first direction and the second (a pause is part of the movement)."""
 
 RULES: tuple[Rule, ...] = (
     # ---- holds: the format's ranges ("15-20s", "3-5 breaths", "1-2 min") -------------------
@@ -188,9 +192,6 @@ RULES: tuple[Rule, ...] = (
     rule("sides-back-to-first", "sides",
          r"\b(?:go|come|switch)\s+back\s+to\s+the\s+(?:first|starting|original)\s+side\b", True,
          "then go back to the first side"),
-    rule("sides-side-to-side", "sides",
-         r"\b(?:rotat|turn|twist)\w*\b[^.]{0,40}\bfrom\s+side\s+to\s+side\b", True,
-         "rotate from side to side"),
 
     # ---- cautions (introduction) and frequency (closing) ------------------------------------------
     rule("caution-stop", "caution",
@@ -278,6 +279,10 @@ RULES: tuple[Rule, ...] = (
          r"\babout the author\b|\b(?:is|am) an? (?:certified|registered|licensed|qualified)\b|"
          r"\bwrites about\b|\bfollow (?:me|us|her|him) on\b|\bshare this\b|\bshare on\b",
          True, "author bios, sharing"),
+    rule("steps-elsewhere", "steps-elsewhere",
+         r"\bvideos?\b|\byoutube\b|\bwatch (?:me|how|this|the clip)\b",
+         True, 'the steps are shown elsewhere ("It\'s best to watch me do this in the video"): '
+               "an exercise with no step of its own gets a placeholder for them"),
     rule("end-related", "end",
          r"^\W*(?:continue learning|related(?: posts| articles| content| stretches)?|you may also "
          r"like|more answers|read more|sources?|references|comments|leave a (?:reply|comment)|"
@@ -349,6 +354,14 @@ RULES: tuple[Rule, ...] = (
          r"same|same thing|switch|swap|change|alternate)\b|\b(?:pull|bring|do)\s+the\s+(?:other|"
          r"opposite)\b",
          True, "a sentence about doing the other side: the format's sides say it"),
+    rule("both-ways", "both-ways",
+         rf"\b(?:rotat|turn|twist|swivel|swing|sway|rock|roll|pivot|tilt|lean|bend|look)\w*\b"
+         rf"{_UNHELD}*?\b(?:to|towards?|over\s+to)\s+(?:the|your)\s+(?:right|left)\b"
+         rf"{_UNHELD}*?\bthen\s+(?:(?!{_HELD})[a-z]+\s+){{0,2}}?(?:(?:to|towards?)\s+)?"
+         r"(?:the|your)\s+(?:left|right)\b(?!\s+(?:" + BODY + r")s?\b)",
+         True, 'a movement that turns one way, then the other, with no hold between ("Rotate '
+               'your trunk to the right, then to the left"): one movement, not sides, and said '
+               'whole (not "Lean to the right and hold, then to the left": a hold each side)'),
     rule("frequency-context", "frequency-context",
          r"\b(?:do|doing|did|repeat|perform|practi[cs]e|stretch|use|try|start|begin|"
          r"take|lie|them|these|this routine|this stretch)\b",
@@ -456,9 +469,10 @@ cross clasp hold grab straighten rotate twist tuck loop slide roll begin start h
 FIELDS = ("hold", "reps", "sets", "sides", "caution", "frequency", "equipment", "name", "skip",
           "end", "aside", "heading", "reword", "exercise-word", "not-exercise", "first-person",
           "second-person", "filler", "hold-context", "not-hold", "named-list", "side-named",
-          "side-talk", "frequency-context", "sensation", "return", "breath-move", "shouted-step",
-          "hold-first", "hold-word", "hold-again", "said-to-you", "during-step", "not-a-name",
-          "not-a-title", "name-reword", "breath-pacing", "not-an-instruction", "frequency-one")
+          "side-talk", "both-ways", "frequency-context", "sensation", "return", "breath-move",
+          "shouted-step", "hold-first", "hold-word", "hold-again", "said-to-you", "during-step",
+          "not-a-name", "not-a-title", "name-reword", "breath-pacing", "not-an-instruction",
+          "frequency-one", "steps-elsewhere")
 
 
 @dataclass(frozen=True)
