@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import FrozenInstanceError, replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -335,8 +336,9 @@ def test_music_loops_and_fades(with_music):
     assert level[middle - 1000: middle + 1000].max() > 100  # still playing after a loop
 
 
-@pytest.mark.parametrize("level", ["-6", "-12"])
-def test_loud_percussive_music_keeps_true_peak_under_the_limit(run, tmp_path, level):
+@pytest.mark.parametrize("level, output", [("-6", "mp3"), ("-12", "mp3"), ("-12", "m4b"),
+                                           ("-12", "split")])
+def test_loud_percussive_music_keeps_true_peak_under_the_limit(run, tmp_path, level, output):
     """Peaks that only the music makes are limited too (the clips are limited on their own),
     over tens of milliseconds: a gain changed within the cycles of a hit flat-tops it, and
     the encoder rebuilds such peaks over the ceiling (at -12, up to -0.5 dBTP); read back
@@ -347,13 +349,46 @@ def test_loud_percussive_music_keeps_true_peak_under_the_limit(run, tmp_path, le
         hits[start: start + 2000] = (np.sign(np.sin(2 * np.pi * 180 * n / RATE))
                                      * np.exp(-n / 300))[:, None]
     write_wav(tmp_path / "hits.wav", hits)
-    result = run("build", FIXTURES / "small.yaml", "-o", tmp_path / "x.mp3", "--music",
-                 tmp_path / "hits.wav", "--music-level", level, "-q")
+    form = {"mp3": [], "m4b": ["--format", "m4b"], "split": ["--split"]}[output]
+    name = "x.m3u8" if output == "split" else f"x.{output}"
+    result = run("build", FIXTURES / "small.yaml", "-o", tmp_path / name, "--music",
+                 tmp_path / "hits.wav", "--music-level", level, "-q", *form)
     assert result.exit_code == 0, result.output
-    loudness, peak = ebur128(tmp_path / "x.mp3")
+    if output == "split":  # each part is read back (the whole is louder than any part)
+        parts = sorted((tmp_path / "x").glob("*.mp3"))
+        assert len(parts) > 2
+        assert max(ebur128(part)[1] for part in parts) <= -1
+        return
+    loudness, peak = ebur128(tmp_path / name)
     # the true peak comes first: a take whose hits still code over the target once limited
     # further is made quieter as a whole (40 fresh builds: -15.8 to -17.06 LUFS)
     assert peak <= -1 and loudness == pytest.approx(-16, abs=1.5)
+
+
+@pytest.mark.parametrize("output", ["mp3", "m4b", "split"])
+def test_every_file_of_a_music_build_is_read_back_for_its_true_peak(run, tmp_path,
+                                                                    monkeypatch, output):
+    """An audiobook's encoder and each part of a split track can code peaks over the target
+    as the MP3's does: each file written is decoded once and its true peak read."""
+    import routinecast.builder as builder
+
+    read = []
+    real = builder.decode_stream
+    monkeypatch.setattr(builder, "decode_stream",
+                        lambda path, *args, **kw: read.append(Path(path)) or real(path, *args, **kw))
+    write_wav(tmp_path / "m.wav", chord(3.0))
+    form = {"mp3": [], "m4b": ["--format", "m4b"], "split": ["--split"]}[output]
+    result = run("build", FIXTURES / "small.yaml", "-o", tmp_path / "out", "--music",
+                 tmp_path / "m.wav", "-q", *form)
+    assert result.exit_code == 0, result.output
+    suffix = ".m4b" if output == "m4b" else ".mp3"
+    written = sorted(p.name for p in (tmp_path / "out").rglob(f"*{suffix}"))
+    assert len(written) >= (3 if output == "split" else 1)
+    # each read once (a correction, rare with a steady chord, would read them again)
+    assert len(read) % len(written) == 0 and len(read) >= len(written)
+    assert all(path.suffix == suffix for path in read)
+    if output == "split":  # the parts are read in their temporary folder, by their names
+        assert {path.name for path in read} == set(written)
 
 
 def test_music_loops_without_a_gap():

@@ -406,15 +406,19 @@ def _peaked(measured: Measured, peak_db: float) -> Measured:
     return replace(measured, true_peak_db=round(max(measured.true_peak_db, peak_db), 2))
 
 
-def _encoded_peak(path: Path, settings: BuildSettings, channels: int) -> Callable[[], float]:
-    """What reads the true peak of the MP3 at `path` once encoded: for a track with music,
-    whose sharp hits the encoder can turn into peaks over the target under the speech.
-    Without music the clips' own margin holds (the tests check it), and nothing is read."""
+def _encoded_peak(paths: Sequence[Path], settings: BuildSettings, channels: int
+                  ) -> Callable[[], float] | None:
+    """What reads the true peak of the files at `paths` once encoded (an MP3, an audiobook,
+    or the parts of a split track: the highest of theirs), for a track with music, whose
+    sharp hits an encoder can turn into peaks over the target under the speech. Without
+    music the clips' own margin holds (the tests check it), and nothing is read (None)."""
+    if not settings.sound.music:
+        return None
     limit = settings.sound.true_peak_db
 
     def peak() -> float:
-        return stream_true_peak_db(decode_stream(path, settings.sample_rate, channels),
-                                   limit - 1.0)
+        return max(stream_true_peak_db(decode_stream(path, settings.sample_rate, channels),
+                                       limit - 1.0) for path in paths)
 
     return peak
 
@@ -437,7 +441,7 @@ def write_mp3(prepared: Prepared, path: Path, settings: BuildSettings = BuildSet
         measured = _until_on_target(track, lambda blocks: encode_mp3(
             blocks, temp, settings.sample_rate, settings.bitrate, total, report,
             name=path.name, channels=track.channels), heard,
-            _encoded_peak(temp, settings, track.channels) if settings.sound.music else None)
+            _encoded_peak([temp], settings, track.channels))
         write_tags(temp, prepared.routine, prepared.plan, f"routinecast {__version__}",
                    routine_text, drawing.result(), build=key)
     return Built(path, prepared.plan, measured, prepared.routine, routine_text)
@@ -462,7 +466,8 @@ def write_m4b(prepared: Prepared, path: Path, settings: BuildSettings = BuildSet
     with replacing(path) as temp:
         measured = _until_on_target(track, lambda blocks: encode_m4b(
             blocks, temp, settings.sample_rate, settings.bitrate, total, chapters,
-            tags, cover, report, path.name, track.channels), heard)
+            tags, cover, report, path.name, track.channels), heard,
+            _encoded_peak([temp], settings, track.channels))
         if key is not None:
             write_m4b_build(temp, key)
     return Built(path, plan, measured, routine, routine_text or dump_routine(routine))
@@ -519,7 +524,8 @@ def write_split(prepared: Prepared, path: Path, settings: BuildSettings = BuildS
                 done += length
             blocks.finish()  # the meter must have heard the whole track
 
-        measured = _until_on_target(track, encode_parts, heard)
+        measured = _until_on_target(track, encode_parts, heard, _encoded_peak(
+            [temp_folder / name for name in names], settings, track.channels))
     write_text_atomic(path, "\n".join(lines) + "\n")
     return Built(path, plan, measured, routine, routine_text)
 
