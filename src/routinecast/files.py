@@ -13,6 +13,7 @@ import errno
 import glob
 import os
 import shutil
+import stat
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -46,6 +47,16 @@ def replacing(path: str | Path, overwrite: bool = True, make_folder: bool = True
     path = Path(path)
     if not make_folder and not path.parent.is_dir():
         raise InputError(f"{path.parent} is not a folder; create it first")
+    try:
+        kind = path.lstat().st_mode
+    except OSError:
+        kind = None
+    if kind is not None and (stat.S_ISCHR(kind) or stat.S_ISBLK(kind) or stat.S_ISFIFO(kind)
+                             or stat.S_ISSOCK(kind)):
+        # the rename would put a file where the device was (`-o /dev/null` run as root
+        # replaced the machine's /dev/null)
+        raise InputError(f"{path} is a device, pipe or socket, not a file; write to a file "
+                         f"instead ({setting('output')})")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         remove_stale(path.parent, f".{path.stem}.", f".part{path.suffix}")
