@@ -41,7 +41,7 @@ _PROFILE_HEAD = """\
 hold-scale: 1.25          # every hold 25 % longer (except those set under `hold`)
 # hold:                   # holds by exercise id; ID.N is phase N of an exercise with phases
 #   childs-pose: 45s
-#   standing-roll-down.1: 15s
+#   standing-roll-down.2: 15s
 # reps: {cat-and-camel: 8}
 # sets: {hamstring-stretch: 2}
 # rest: 10s               # silence between exercises
@@ -195,7 +195,7 @@ def command_line(hold_scale: str | float | None = None, hold: Iterable[str] = ()
                  engine: str | None = None, voice: str | None = None,
                  speed: float | None = None, only: Iterable[str] = (),
                  skip: Iterable[str] = (), **settings: Any) -> Overrides:
-    """The overrides as the command line spells them: `hold=["standing-roll-down.1=15s"]`,
+    """The overrides as the command line spells them: `hold=["standing-roll-down.2=15s"]`,
     `reps=["cat-and-camel=8"]`, `rest="10s"`, `only=["a,b"]`, and the settings of
     `settings.SETTINGS` by their keys (`halfway="voice"`, `remind_every="1m"`,
     `counts=True`, `level="gentle"`, `length="15m"`). None leaves a value alone."""
