@@ -414,9 +414,7 @@ class _Drafter:
         pending: list[Said] = []
         coming: list[Sentence] = []  # sensations said before the hold they belong to
         for s in said:
-            for key, found in s.counts.items():
-                if getattr(ex, key) is None:
-                    setattr(ex, key, Value(found.value, found.words, s.sentence.line))
+            _take_counts(ex, s)
             if s.kind == "aside":
                 ex.notes.append(_sentence(s.sentence.text))
                 continue
@@ -509,20 +507,12 @@ class _Drafter:
         would be said as if it were the stretch, and it is advice for whoever writes them."""
         ex = Exercise(name)
         for s in said:
-            for key, found in s.counts.items():
-                if getattr(ex, key) is None:
-                    setattr(ex, key, Value(found.value, found.words, s.sentence.line))
+            _take_counts(ex, s)
             if s.kind == "aside":
                 ex.notes.append(_sentence(s.sentence.text))
             elif s.kind in ("step", "feel") and _sentence(s.text):
                 ex.notes.append(_sentence(s.text))
-        timed = next((s for s in said if s.holds), None)
-        if timed is not None:
-            ex.hold = Value(timed.holds[0].value, timed.holds[0].words, timed.sentence.line)
-        else:
-            ex.hold = Value(DEFAULT_HOLD, None, None, "the format's default: the article "
-                                                     "gives no time")
-            ex.defaulted.append("hold")
+        _first_hold(ex, next((s for s in said if s.holds), None))
         _placeholder(ex, name.line, "the article gives no steps (a video?): write them")
         return self.finish(ex, said)
 
@@ -582,6 +572,25 @@ def _placeholder(ex: Exercise, line: int | None, why: str) -> None:
 
 
 STEPS_ELSEWHERE = rules.pattern("steps-elsewhere")
+
+
+def _first_hold(ex: Exercise, timed: Said | None) -> None:
+    """`ex` holds for the first time sentence `timed` gives, or the format's default (said
+    to be one) when no sentence gives a time."""
+    if timed is not None:
+        ex.hold = Value(timed.holds[0].value, timed.holds[0].words, timed.sentence.line)
+    else:
+        ex.hold = Value(DEFAULT_HOLD, None, None, "the format's default: the article gives "
+                                                  "no time")
+        ex.defaulted.append("hold")
+
+
+def _take_counts(ex: Exercise, s: Said) -> None:
+    """The reps, sets and such that sentence `s` gives `ex`, where nothing before gave them:
+    the first the article says is the one it means."""
+    for key, found in s.counts.items():
+        if getattr(ex, key) is None:
+            setattr(ex, key, Value(found.value, found.words, s.sentence.line))
 
 
 def _steps_elsewhere(said: list[Said]) -> bool:
@@ -791,12 +800,7 @@ def _named_exercises(said: list[Said], drafter: _Drafter) -> list[Exercise]:
             _placeholder(ex, s.sentence.line, "the article names this stretch without its "
                                               "steps: write them")
             ex.notes.append("The article names this stretch without its steps; write them here.")
-            if hold is not None:
-                ex.hold = Value(hold.holds[0].value, hold.holds[0].words, hold.sentence.line)
-            else:
-                ex.hold = Value(DEFAULT_HOLD, None, None, "the format's default: the article "
-                                                          "gives no time")
-                ex.defaulted.append("hold")
+            _first_hold(ex, hold)
             out.append(ex)
     return out
 
