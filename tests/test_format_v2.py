@@ -679,3 +679,23 @@ def test_a_target_length_synthesises_only_what_the_fit_keeps(write_routine, tmp_
     assert spoken() == len(prepared.clips)  # nothing else was synthesised
     again = prepare(wanted, settings)
     assert again.plan == prepared.plan and spoken() == len(prepared.clips)
+
+
+@pytest.mark.parametrize("guidance, said", [
+    ("brief", ["Pull in, ease off a little, and pull again, letting the buttock soften.",
+               "Pull, ease off, pull.", "Pull, ease off, pull."]),
+    ("full", ["Pull in, ease off a little, and pull again, letting the buttock soften."] * 3)])
+def test_a_reminder_of_during_says_it_as_a_repeat(write_routine, guidance, said):
+    """Said again within the same hold, `during` is a repeat: its short form, unless guidance
+    is full (a physiotherapist heard a 5-second sentence three times in one 50 s hold)."""
+    path = write_routine(
+        "title: T\n"
+        f"defaults: {{remind_every: 20s, remind_say: during, guidance: {guidance}}}\n"
+        "exercises:\n"
+        "  - name: Hip\n"
+        "    hold: 60s\n"
+        "    during: {say: 'Pull in, ease off a little, and pull again, letting the buttock "
+        "soften.', cue: 'Pull, ease off, pull.'}\n")
+    plan = plan_of(path, speech=lambda text: 20 * len(text))
+    assert [s.text for s in plan.segments if s.kind == "speech" and s.text.startswith("Pull")
+            ] == said

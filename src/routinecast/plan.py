@@ -212,9 +212,10 @@ class _Timeline:
         already = last.duration_ms if last and last.label == "pause" else 0
         self.silence(ms - already, "settle")
 
-    def hold(self, phase: Phase, cues: Cues) -> tuple[int, int]:
+    def hold(self, phase: Phase, cues: Cues, reminder: str | None = None) -> tuple[int, int]:
         """A hold of exactly `phase.hold_ms` with its cues inside it, then the end tone;
-        returns where the hold starts and ends.
+        returns where the hold starts and ends. `reminder`: what a reminder of `during`
+        says (its short form, as guidance says it again), by default `during` itself.
 
         A hold (not a move) begins `settle` after the instruction before it. Cues are placed
         in order of importance (`during`, countdown or counted breaths, halfway, reminders),
@@ -279,7 +280,8 @@ class _Timeline:
                 place(length // 2, self.sound_ms["halfway"], "tone", None, "halfway")
         if cues.remind_every_ms:
             for offset in range(cues.remind_every_ms, length, cues.remind_every_ms):
-                text = phase.during if cues.remind_say == "during" and phase.during \
+                text = (reminder or phase.during) \
+                    if cues.remind_say == "during" and phase.during \
                     else time_left_text(length - offset)
                 place(offset, self.speech_ms(text), "speech", text, "reminder")
 
@@ -386,6 +388,11 @@ class _Guide:
             return None
         return self.brief(text)
 
+    def again(self, text: str) -> str:
+        """`text` as said once more after it was said: in full under `full` guidance, else
+        as `brief` says it (a reminder inside a hold, under `minimal` too: asked for)."""
+        return text if self.guidance == "full" else self.brief(text)
+
     def brief(self, text: str) -> str:
         """`text` as `brief` guidance says it again."""
         if text in self.short_forms:
@@ -457,7 +464,10 @@ def _exercise(line: _Timeline, exercise: Exercise, following: Exercise | None,
                             said = guide.brief(phase.say)
                     line.say(fill(said, side))
                     during = fill(guide(phase.during), side)
-                    start, end = line.hold(replace(phase, during=during), phase.cues or cues)
+                    # a reminder is said again within the hold: as guidance says repeats
+                    reminder = fill(guide.again(phase.during), side) if during else None
+                    start, end = line.hold(replace(phase, during=during), phase.cues or cues,
+                                           reminder)
                     line.holds.append(Hold(exercise.id, side, set_number, rep,
                                            number if numbered else None, start, end,
                                            move=phase.move))

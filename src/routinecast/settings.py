@@ -162,7 +162,8 @@ SETTINGS: tuple[Setting, ...] = (
               "a reminder every so often from the start of long holds (0 = none)"),
     Setting("remind_say", "remind_say", "choice", ALL, "`time-left`, `during`",
             'what a reminder says: "Two minutes left." (to the second), or the hold\'s '
-            "`during` text again", choices=REMIND_SAYS, when_true="time-left"),
+            "`during` text again (its short form, `cue`, unless guidance is `full`)",
+            choices=REMIND_SAYS, when_true="time-left"),
     Setting("count_breaths", "count_breaths", "flag", ALL, "`true`, `false`",
             'holds written in breaths count them aloud ("Breathe in." … "And out." … "Two.") '
             "instead of a countdown", since=2),
