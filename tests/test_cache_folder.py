@@ -82,13 +82,16 @@ def test_only_our_entries_are_counted_or_removed(tmp_path):
         path.write_bytes(b"x" * 100)
     (cache / "ab" / f"{'f' * 64}.clip").symlink_to(outside)
     (cache / "12").symlink_to(tmp_path)  # a folder link is not looked into
+    _age(cache, 1 / 12)  # two hours: the temp file is a killed build's leftover
+    writing = cache / "ab" / f".{HEX}.456.k2z.part.clip"  # a build writing it now
+    writing.write_bytes(b"x" * 100)
     kinds = {kind.name: (kind.files, kind.size) for kind in survey(cache)}
-    assert kinds == {"speech": (2, 200), "levels": (1, 100), "covers": (1, 100),
+    assert kinds == {"speech": (3, 300), "levels": (1, 100), "covers": (1, 100),
                      "older": (2, 200)}
     removed = prune(cache, 0)
-    assert (removed.files, removed.size) == (6, 600)
+    assert (removed.files, removed.size, removed.failed) == (6, 600, 0)
     assert not any(path.exists() for path in ours)
-    assert all(path.exists() for path in theirs)
+    assert all(path.exists() for path in theirs + [writing])
     assert outside.read_text() == "mine"
 
 
@@ -101,7 +104,9 @@ def test_a_recent_entry_stays_and_a_missing_folder_is_empty(tmp_path):
     old.write_bytes(b"x")
     new.write_bytes(b"x")
     _age(cache, 40)
-    os.utime(new)
+    # marked at most once a day: used within 30 days means a time up to 31 days old
+    then = time.time() - 30.5 * DAY
+    os.utime(new, (then, then))
     assert prune(cache, 30).files == 1
     assert not old.exists() and new.exists()
     with pytest.raises(ValueError, match="unused_days"):
@@ -121,3 +126,31 @@ def test_the_cache_command_shows_each_kind_and_refuses_a_bad_number(run, tmp_pat
     bad = run("cache", "--prune", "-1", "--cache-dir", cache)
     assert bad.exit_code == 2 and len(bad.stderr.splitlines()) == 1
     assert (cache / "ab" / f"{HEX}.clip").exists()
+
+
+def test_what_cannot_be_removed_is_counted_and_the_command_fails(run, tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    (cache / "ab").mkdir(parents=True)
+    for name in (HEX, HEX[::-1]):
+        (cache / "ab" / f"{name}.clip").write_bytes(b"x")
+    stuck = cache / "ab" / f"{HEX}.clip"
+    real = Path.unlink
+
+    def unlink(path, *args, **kwargs):
+        if path == stuck:
+            raise PermissionError(1, "Operation not permitted")
+        return real(path, *args, **kwargs)
+    monkeypatch.setattr(Path, "unlink", unlink)
+    result = run("cache", "--prune", "0", "--cache-dir", cache)
+    assert result.exit_code == 1
+    assert result.output.startswith(f"removed 1 file (0.0 MB) from {cache}\n")
+    assert result.stderr == (f"could not remove 1 file ({stuck}: Operation not permitted); "
+                             "check the folder's permissions\n")
+    assert stuck.exists()
+
+
+def test_a_folder_that_is_not_there_is_said_so(run, tmp_path):
+    result = run("cache", "--prune", "0", "--cache-dir", tmp_path / "typo")
+    assert result.exit_code == 0
+    assert result.output == f"no cache at {tmp_path / 'typo'}: nothing has been built with it yet\n"
+    assert not (tmp_path / "typo").exists()

@@ -256,19 +256,28 @@ def test_a_ctrl_c_at_any_moment_of_starting_up_is_no_traceback(tmp_path, delay_s
     assert not list(tmp_path.iterdir())
 
 
-@pytest.mark.parametrize("command", ["build", "draft"])
-def test_an_output_that_is_a_pipe_or_device_is_refused_not_replaced(run, tmp_path, command):
+@pytest.mark.parametrize("command, linked", [("build", False), ("draft", False),
+                                             ("draft", True)])
+def test_an_output_that_is_a_pipe_or_device_is_refused_not_replaced(run, tmp_path, command,
+                                                                    linked):
     """Run as root, the atomic rename would put a file where the device was (`-o /dev/null
-    --force` replaced the machine's /dev/null): a special file is refused, left as it was."""
+    --force` replaced the machine's /dev/null): a special file, or a link to one (as
+    /dev/stdout is), is refused and left as it was."""
     import stat
 
     target = tmp_path / ("x.mp3" if command == "build" else "x.yaml")
-    os.mkfifo(target)
+    if linked:
+        os.mkfifo(tmp_path / "fifo")
+        target.symlink_to(tmp_path / "fifo")
+    else:
+        os.mkfifo(target)
     source = FIXTURES / "small.yaml" if command == "build" else \
         FIXTURES / "articles" / sorted(p.name for p in (FIXTURES / "articles").iterdir())[0]
     result = run(command, source, "-o", target, "--force", *(["-q"] if command == "build" else []))
     assert result.exit_code == 2, result.output
     assert result.stderr == (f"{target} is a device, pipe or socket, not a file; write to a file "
                              "instead (-o)\n")
-    assert stat.S_ISFIFO(target.lstat().st_mode)
-    assert sorted(p.name for p in tmp_path.iterdir()) == [target.name]
+    assert stat.S_ISFIFO(target.stat().st_mode)
+    assert target.is_symlink() == linked
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [target.name] + (["fifo"] if linked else []))

@@ -7,7 +7,7 @@ missing, but nothing removes them either, and a year of edited routines leaves h
 megabytes of clips no routine says any more. A file's modification time is when a build
 last used it: reading an entry marks it (`mark_used`, at most once a day, so a warm build
 does not write to the disk for every clip), and `prune` removes what was not used for so
-many days.
+many days (give or take the day a mark may lag).
 
 Only files named as routinecast names them (a SHA-256 in hex, or the temp file of one) are
 counted or removed: a cache folder pointed at the wrong place (a home folder) loses nothing
@@ -65,14 +65,23 @@ class Kind:
     """When a build last used one of them (seconds since the epoch); None if there are none."""
 
 
+TEMP_AGE_S = 3600
+"""A temp file (an entry being written) is removed only when older than this: a build may
+be writing it, on this machine or another sharing the folder."""
+
+
 @dataclass(frozen=True)
 class Removed:
-    """What `prune` removed."""
+    """What `prune` removed, and what it could not."""
 
     files: int
     """How many entries."""
     size: int
     """Their size in bytes."""
+    failed: int = 0
+    """How many it could not remove (a read-only folder, a file that is not ours to delete)."""
+    error: str = ""
+    """Why the first of those could not be removed."""
 
 
 def survey(directory: Path) -> tuple[Kind, ...]:
@@ -89,20 +98,33 @@ def survey(directory: Path) -> tuple[Kind, ...]:
 def prune(directory: Path, unused_days: float) -> Removed:
     """Remove the entries of the cache folder `directory` that no build used in the last
     `unused_days` days (0: all of them). A build running meanwhile makes again what it
-    finds missing; a build only reads an entry once, so none is removed under it."""
+    finds missing (a build reads an entry once, so none is removed under it), and the
+    entries being written are left alone unless they are over an hour old (leftovers of a
+    build that was killed). A file that cannot be removed is counted, not an error."""
     if unused_days < 0:
         raise ValueError(f"unused_days is {unused_days}: it is 0 or more")
-    cutoff = time.time() - unused_days * 24 * 3600
-    files = size = 0
+    now = time.time()
+    # a build marks what it reads at most once a day (`mark_used`): an entry used within
+    # the last `unused_days` may carry a time up to a day older than that use
+    cutoff = now - unused_days * 24 * 3600 - MARK_EVERY_S
+    files = size = failed = 0
+    error = ""
     for _, path, info in _entries(Path(directory)):
-        if unused_days and info.st_mtime >= cutoff:
+        if path.name.startswith("."):
+            if info.st_mtime > now - TEMP_AGE_S:
+                continue
+        elif unused_days and info.st_mtime >= cutoff:
             continue
         try:
             path.unlink()
         except FileNotFoundError:  # another prune, or a build replacing it
             continue
+        except OSError as exc:
+            failed += 1
+            error = error or f"{path}: {exc.strerror or exc}"
+            continue
         files, size = files + 1, size + info.st_size
-    return Removed(files, size)
+    return Removed(files, size, failed, error)
 
 
 def _entries(directory: Path):

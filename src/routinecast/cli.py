@@ -532,10 +532,14 @@ def cache_command(cache_dir, unused_days) -> None:
     from .tts.cache import default_cache_dir
 
     folder = cache_dir or default_cache_dir()
+    if not folder.is_dir():
+        click.echo(f"no cache at {folder}: nothing has been built with it yet")
+        return
+    removed = None
     if unused_days is not None:
         removed = prune(folder, unused_days)
-        when = "at all" if unused_days == 0 else f"not used in {unused_days} days"
-        click.echo(f"removed {removed.files} files ({_mb(removed.size)}) {when} from {folder}"
+        when = "" if unused_days == 0 else f" not used in {unused_days} days"
+        click.echo(f"removed {_files(removed.files)} ({_mb(removed.size)}){when} from {folder}"
                    if removed.files else f"nothing to remove from {folder}")
     kinds = survey(folder)
     click.echo(f"cache: {folder}")
@@ -547,10 +551,18 @@ def cache_command(cache_dir, unused_days) -> None:
                        f"last used {last}  ({kind.description})")
     click.echo(f"  total   {sum(k.files for k in kinds):>7} files  "
                f"{_mb(sum(k.size for k in kinds)):>9}")
+    if removed is not None and removed.failed:
+        click.echo(f"could not remove {_files(removed.failed)} ({removed.error}); check the "
+                   "folder's permissions", err=True)
+        click.get_current_context().exit(EXIT_FAILURE)
 
 
 def _mb(size: int) -> str:
     return f"{size / 1e6:.1f} MB"
+
+
+def _files(count: int) -> str:
+    return f"{count} file" if count == 1 else f"{count} files"
 
 
 @cli.command("batch")

@@ -47,14 +47,9 @@ def replacing(path: str | Path, overwrite: bool = True, make_folder: bool = True
     path = Path(path)
     if not make_folder and not path.parent.is_dir():
         raise InputError(f"{path.parent} is not a folder; create it first")
-    try:
-        kind = path.lstat().st_mode
-    except OSError:
-        kind = None
-    if kind is not None and (stat.S_ISCHR(kind) or stat.S_ISBLK(kind) or stat.S_ISFIFO(kind)
-                             or stat.S_ISSOCK(kind)):
+    if _special(path):
         # the rename would put a file where the device was (`-o /dev/null` run as root
-        # replaced the machine's /dev/null)
+        # replaced the machine's /dev/null); a link to one too (/dev/stdout)
         raise InputError(f"{path} is a device, pipe or socket, not a file; write to a file "
                          f"instead ({setting('output')})")
     try:
@@ -100,6 +95,19 @@ def replacing(path: str | Path, overwrite: bool = True, make_folder: bool = True
     finally:
         if temp is not None:
             temp.unlink(missing_ok=True)
+
+
+def _special(path: Path) -> bool:
+    """Whether `path`, or what a link there points to, is a device, pipe or socket."""
+    for look in (os.lstat, os.stat):
+        try:
+            kind = look(path).st_mode
+        except OSError:
+            continue
+        if stat.S_ISCHR(kind) or stat.S_ISBLK(kind) or stat.S_ISFIFO(kind) \
+                or stat.S_ISSOCK(kind):
+            return True
+    return False
 
 
 def keep(path: str | Path, data: bytes) -> None:

@@ -389,8 +389,9 @@ class _Guide:
         return self.brief(text)
 
     def again(self, text: str) -> str:
-        """`text` as said once more after it was said: in full under `full` guidance, else
-        as `brief` says it (a reminder inside a hold, under `minimal` too: asked for)."""
+        """`text` as said once more after it was said (a reminder inside a hold): in full
+        under `full` guidance, else as `brief` says it. (Under `minimal`, a hold whose
+        `during` is left out has none to remind of: its reminders say the time left.)"""
         return text if self.guidance == "full" else self.brief(text)
 
     def brief(self, text: str) -> str:
