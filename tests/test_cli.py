@@ -171,3 +171,9 @@ def test_click_usage_errors_and_exits_keep_their_status(run):
     assert run("validate", "--no-such-option").exit_code == 2
     assert run("--version").exit_code == 0
     assert run("validate", FIXTURES / "small.yaml").exit_code == 0
+
+
+def test_the_entry_point_knows_the_interrupted_status_before_importing_anything():
+    from routinecast import __main__, errors
+
+    assert __main__.EXIT_INTERRUPTED == errors.EXIT_INTERRUPTED

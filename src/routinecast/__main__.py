@@ -1,11 +1,11 @@
 """The `routinecast` command (and `python -m routinecast`)."""
 
-import atexit
-import os
 import sys
-import threading
 
-from .errors import EXIT_INTERRUPTED
+# Nothing else is imported before `main` can catch a Ctrl-C: a signal that comes while a
+# module loads ends Python with a traceback unless some code of ours is there to catch it.
+EXIT_INTERRUPTED = 130
+"""errors.EXIT_INTERRUPTED, known before anything is imported (tests/test_cli.py checks)."""
 
 
 def main() -> None:
@@ -29,6 +29,10 @@ def _exit(code: object) -> None:
 
     `atexit._run_exitfuncs` is CPython's own (private, there since Python 3.0): should it go,
     this falls back to the usual exit, and tests/test_cli.py says so the day it happens."""
+    import atexit
+    import os
+    import threading
+
     run_handlers = getattr(atexit, "_run_exitfuncs", None)
     if not (code is None or isinstance(code, int)) or run_handlers is None \
             or threading.active_count() > 1:
