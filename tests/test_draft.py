@@ -250,6 +250,42 @@ def test_a_video_with_steps_of_its_own_keeps_them():
     assert "steps of Hip Tip" in result.summary and "hold of Hip Tip" not in result.summary
 
 
+def test_a_video_mentioned_beside_steps_of_any_verb_keeps_them():
+    """One mention of a video does not make an exercise's steps a placeholder: "Tilt your
+    head …" is an instruction though no position verb starts it, so it is said, with its
+    sides, and the exercise is not counted as steps to write."""
+    result = draft_text("Stretches\n\n## Neck Tilt\n\nTilt your head toward your right "
+                        "shoulder until you feel a stretch. Hold for 20 seconds, then repeat on "
+                        "the left. You can watch the video below.\n", "neck.md")
+    tilt = yaml.safe_load(result.text)["exercises"][0]
+    assert tilt["setup"] == "Tilt your head toward your {side} shoulder until you feel a stretch."
+    assert tilt["sides"] == ["right", "left"] and tilt["hold"] == "20s"
+    assert "notes" not in tilt and "write them" not in result.text
+    assert "steps of" not in result.summary
+
+
+@pytest.mark.parametrize("steps, said", [
+    ("Stand tall. Lean to the right, then to the left, holding each side for 20 seconds.",
+     ["Stand tall.", "Lean to the {side}."]),
+    ("Bend to the right, then to the left, and hold for 20 seconds.", ["Bend to the {side}."]),
+    ("Turn your head to the right, then to the left, staying 20 seconds each way.",
+     ["Turn your head to the {side}."]),
+    ("Sit tall, hold the chair seat with both hands and lean to the right, then to the left. "
+     "Stay there for 20 seconds.",
+     ["Sit tall, hold the chair seat with both hands and lean to the {side}."]),
+])
+def test_a_hold_after_both_directions_is_sides(steps, said):
+    """A hold, a duration or "each side" after "to the right, then to the left" (or a hold
+    anywhere in the sentence) holds each side: sides, and each side's step names one side,
+    not both ("Lean to the {side}, then to the {other side}, holding each side"). Without
+    one, "Rotate your trunk to the right, then to the left" is still no sides (above)."""
+    result = draft_text(f"Stretches\n\n## Side Lean\n\n{steps}\n", "lean.md")
+    exercise = yaml.safe_load(result.text)["exercises"][0]
+    assert exercise.get("sides") == ["right", "left"], result.text
+    assert exercise_texts(exercise) == said, result.text
+    assert exercise["hold"] == "20s"
+
+
 def test_every_drafted_value_says_where_it_comes_from():
     text = draft(seed("003")).text
     for line in text.splitlines():

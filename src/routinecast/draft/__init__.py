@@ -172,14 +172,16 @@ def _sentence(text: str) -> str:
     return text
 
 
-def _imperative(text: str) -> bool:
-    """"Kneel on the mat.", "Now, gently pull …", "First, with a chair beside you, kneel …"."""
+def _imperative(text: str, advice: bool = True) -> bool:
+    """"Kneel on the mat.", "Now, gently pull …", "First, with a chair beside you, kneel …";
+    with `advice` false, a clause of advice ("make sure you have a chair in front of you",
+    "so don't rush into it") is no instruction."""
     text = text.strip(" \"“")
     clauses = [text] + [part for part in text.split(", ")[1:4]]
     for clause in clauses:
         rest = FILLER.sub("", clause)
         first = re.match(r"[A-Za-z']+", rest)
-        if not first:
+        if not first or (not advice and ADVICE.match(rest)):
             continue
         word = first[0].lower()
         if word in ("don't", "do") and re.match(r"(?i)do(?:n't| not)\s+\w+", rest):
@@ -270,8 +272,10 @@ def _both_ways(found: rules.Found, text: str) -> bool:
     """Whether `found` ("to the right …, then to the left") is one movement turning both ways
     rather than a side each: "Rotate your trunk to the right, then to the left" is done in
     both directions in every rep, so it has no sides and is said whole; "Lean to the right and
-    hold, then lean to the left" holds each side, and keeps them."""
-    if found.rule.id != "sides-right-then-left":
+    hold, then lean to the left" holds each side, and keeps them, as does a sentence that
+    holds after both directions ("…, then to the left, holding each side for 20 seconds":
+    the row's end) or says to hold at all ("Hold the stretch as you lean …")."""
+    if found.rule.id != "sides-right-then-left" or HOLD_WORD.search(text):
         return False
     return any(m.start() < found.match.end() and found.match.start() < m.end()
                for m in BOTH_WAYS.finditer(text))
@@ -572,6 +576,7 @@ def _placeholder(ex: Exercise, line: int | None, why: str) -> None:
 
 
 STEPS_ELSEWHERE = rules.pattern("steps-elsewhere")
+ADVICE = rules.pattern("advice")
 
 
 def _first_hold(ex: Exercise, timed: Said | None) -> None:
@@ -595,10 +600,12 @@ def _take_counts(ex: Exercise, s: Said) -> None:
 
 def _steps_elsewhere(said: list[Said]) -> bool:
     """The exercise's steps are somewhere else (a video): its sentences send the reader
-    there, and none of those said to them puts the body anywhere ("Make sure you have some
-    support in front of you", "Don't rush into it" are advice, not the stretch)."""
+    there, and none of them instructs anything but advice ("Make sure you have some support
+    in front of you", "Don't rush into it" are advice, not the stretch). A step of any verb
+    the rules know is the stretch's own, not only one that puts the body somewhere ("Tilt
+    your head toward your right shoulder …" beside "You can watch the video below" is kept)."""
     return any(STEPS_ELSEWHERE.search(s.sentence.text) for s in said) and not any(
-        s.kind == "step" and s.text and _position(s.text) for s in said)
+        s.kind == "step" and s.text and _imperative(s.text, advice=False) for s in said)
 
 
 def _left_out(ex: Exercise, said: list[Said]) -> list[Sentence]:

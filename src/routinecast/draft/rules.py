@@ -26,7 +26,8 @@ Fields:
   `second-person`, `sensation`, `filler`), its context (`hold-context`, `not-hold`,
   `frequency-context`, `side-talk`, `both-ways`, `return`, `breath-move`, `named-list`,
   `side-named`, `shouted-step`, `hold-first`, `hold-word`, `hold-again`, `said-to-you`,
-  `during-step`, `breath-pacing`, `not-an-instruction`, `frequency-one`, `steps-elsewhere`) and
+  `during-step`, `breath-pacing`, `not-an-instruction`, `frequency-one`, `steps-elsewhere`,
+  `advice`) and
   what a heading names (`exercise-word`, `not-exercise`, `not-a-name`, `not-a-title`).
 
 Besides the rows: `VERBS` (what an instruction starts with) and `POSITION_VERBS` (those that
@@ -282,7 +283,13 @@ RULES: tuple[Rule, ...] = (
     rule("steps-elsewhere", "steps-elsewhere",
          r"\bvideos?\b|\byoutube\b|\bwatch (?:me|how|this|the clip)\b",
          True, 'the steps are shown elsewhere ("It\'s best to watch me do this in the video"): '
-               "an exercise with no step of its own gets a placeholder for them"),
+               "an exercise with no instruction of its own gets a placeholder for them"),
+    rule("advice", "advice",
+         r"^\W*(?:(?:make|be)\s+sure\b|be\s+careful\b|take\s+care\b|do\s*n['’]?t\b|"
+         r"do\s+not\b|never\b|avoid\b)",
+         True, 'a clause of advice, not an instruction ("Make sure you have some support in '
+               'front of you", "so don\'t rush into doing this"): an exercise whose sentences '
+               'send the reader to a video and instruct nothing else has its steps there'),
     rule("end-related", "end",
          r"^\W*(?:continue learning|related(?: posts| articles| content| stretches)?|you may also "
          r"like|more answers|read more|sources?|references|comments|leave a (?:reply|comment)|"
@@ -358,10 +365,12 @@ RULES: tuple[Rule, ...] = (
          rf"\b(?:rotat|turn|twist|swivel|swing|sway|rock|roll|pivot|tilt|lean|bend|look)\w*\b"
          rf"{_UNHELD}*?\b(?:to|towards?|over\s+to)\s+(?:the|your)\s+(?:right|left)\b"
          rf"{_UNHELD}*?\bthen\s+(?:(?!{_HELD})[a-z]+\s+){{0,2}}?(?:(?:to|towards?)\s+)?"
-         r"(?:the|your)\s+(?:left|right)\b(?!\s+(?:" + BODY + r")s?\b)",
+         r"(?:the|your)\s+(?:left|right)\b(?!\s+(?:" + BODY + r")s?\b)"
+         rf"(?![^.!?]*?\b(?:{_HELD}|(?:each|per)\s+(?:side|way|direction)\b))",
          True, 'a movement that turns one way, then the other, with no hold between ("Rotate '
                'your trunk to the right, then to the left"): one movement, not sides, and said '
-               'whole (not "Lean to the right and hold, then to the left": a hold each side)'),
+               'whole (not "Lean to the right and hold, then to the left", nor "Lean to the '
+               'right, then to the left, holding each side for 20 seconds": a hold each side)'),
     rule("frequency-context", "frequency-context",
          r"\b(?:do|doing|did|repeat|perform|practi[cs]e|stretch|use|try|start|begin|"
          r"take|lie|them|these|this routine|this stretch)\b",
@@ -472,7 +481,7 @@ FIELDS = ("hold", "reps", "sets", "sides", "caution", "frequency", "equipment", 
           "side-talk", "both-ways", "frequency-context", "sensation", "return", "breath-move",
           "shouted-step", "hold-first", "hold-word", "hold-again", "said-to-you", "during-step",
           "not-a-name", "not-a-title", "name-reword", "breath-pacing", "not-an-instruction",
-          "frequency-one", "steps-elsewhere")
+          "frequency-one", "steps-elsewhere", "advice")
 
 
 @dataclass(frozen=True)
