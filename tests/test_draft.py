@@ -619,6 +619,21 @@ def test_cli_a_name_lookup_that_hangs_is_exit_1(run, tmp_path, monkeypatch):
     assert not out.exists()
 
 
+def test_a_fetch_fails_loudly_if_http_client_stops_using_its_socket_hook(monkeypatch):
+    """The deadline's name lookup goes in through http.client's private `_create_connection`:
+    an http.client that opened its socket another way would lose it silently, so the fetch
+    says so instead (and works as ever while the hook is used: the other URL tests)."""
+    import http.client
+
+    def connect(self):  # an http.client of the future, opening the socket itself
+        self.sock = socket.create_connection((self.host, self.port), self.timeout)
+
+    monkeypatch.setattr(http.client.HTTPConnection, "connect", connect)
+    with local_server(_Pages) as base:
+        with pytest.raises(RuntimeError, match="_create_connection"):
+            draft(f"{base}/article.html", timeout=5)
+
+
 def test_a_name_that_does_not_resolve_is_a_network_failure(monkeypatch):
     def getaddrinfo(host, *args, **kwargs):
         raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")

@@ -224,6 +224,7 @@ class _Connection(http.client.HTTPConnection):
         """`socket.create_connection` under the deadline: the name resolved within it
         (`_resolve`), then each of its addresses tried in turn with the time left (what
         http.client passes as `timeout` is ignored: the deadline's time left is newer)."""
+        self._opened_here = True
         host, port = address
         error: OSError | None = None
         for family, kind, proto, _, sockaddr in _resolve(host, port, self.deadline):
@@ -241,7 +242,13 @@ class _Connection(http.client.HTTPConnection):
 
     def connect(self) -> None:
         self.timeout = self.deadline.left()
+        self._opened_here = False
         http.client.HTTPConnection.connect(self)
+        if not self._opened_here:
+            # `_create_connection` is http.client's private hook: should it stop using it,
+            # the name lookup would go unbounded again, so this fails rather than hangs
+            raise RuntimeError("http.client no longer opens its socket through "
+                               "_create_connection; routinecast's fetch needs updating")
         self.sock = _Socket(self._secured(self.sock), self.deadline)
 
     def _secured(self, sock: socket.socket) -> socket.socket:
