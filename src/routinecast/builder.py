@@ -9,14 +9,13 @@ import hashlib
 import json
 import math
 import re
-import stat
 import threading
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
 from . import __version__
-from .cachefolder import mark_used
+from .cachefolder import mark_used, read_entry
 from .cover import kept_cover, make_cover
 from .dump import dump_routine
 from .errors import (EngineUnavailable, InputError, OutputError, OverrideError, RoutineError,
@@ -336,18 +335,18 @@ def _calibrated(prepared: Prepared, settings: BuildSettings
 def _read_kept(path: Path) -> tuple[float, float, tuple[Effect, ...]] | None:
     """The level, the meter's reading and the effects an earlier calibration kept at
     `path`; None if there are none (or they are torn: they are worked out again)."""
+    found = read_entry(path)
+    if found is None:
+        return None
     try:
-        info = path.stat()
-        if not stat.S_ISREG(info.st_mode):  # reading a pipe put there would never end
-            return None
-        data = json.loads(path.read_bytes())
+        data = json.loads(found[0])
         level, heard = float(data["level"]), float(data["heard"])
         effects = tuple(Effect.from_json(effect) for effect in data["effects"])
-    except (OSError, ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError):
         return None
     if not (math.isfinite(level) and math.isfinite(heard)):
         return None
-    mark_used(path, info.st_mtime)
+    mark_used(path, found[1])
     return level, heard, effects
 
 
@@ -358,12 +357,12 @@ def _until_on_target(track: Calibrated, encode: Callable[[Iterator[np.ndarray]],
     track corrected, in the rare case that the meter running over the stream read it off the
     level its figures predicted (see `Calibrated.corrected`), or that the file, as
     `peak_of` reads its true peak, is over the target (`Calibrated.peak_corrected`, and
-    `Calibrated.quieter` where limiting further cannot bring it under); what the file measures (with `peak_of`, the true peak it read, if higher). `done` is told,
-    once the file is on target, what the meter read of the first stream."""
+    `Calibrated.quieter` where limiting further cannot bring it under); what the file
+    measures (with `peak_of`, the true peak it read, if higher). `done` is told, once the
+    file is on target, what the meter read of the first stream."""
     best: tuple[float, Calibrated] | None = None  # the lowest peak read, and its track
     quieted, first = 0, None  # how often the track was made quieter (then nothing else)
-    measured = None
-    while measured is None:
+    while True:
         stream = track.blocks()
         encode(stream)
         heard = stream.heard
@@ -395,8 +394,8 @@ def _until_on_target(track: Calibrated, encode: Callable[[Iterator[np.ndarray]],
                 continue
         if corrected is None:
             measured = track.read(heard)
-        else:
-            track = corrected
+            break
+        track = corrected
     done(first)
     return measured
 

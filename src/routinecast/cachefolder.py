@@ -39,6 +39,19 @@ _KINDS = (("speech", "speech clips and cue sounds' figures"),
           ("older", "kept by older versions of routinecast"))
 
 
+def read_entry(path: Path) -> tuple[bytes, float] | None:
+    """The bytes of the entry at `path` and when it was last modified (for `mark_used`, once
+    the caller finds it good); None if there is none, or it is not a regular file (reading a
+    pipe put there would never end)."""
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            return None
+        return path.read_bytes(), info.st_mtime
+    except OSError:
+        return None
+
+
 def mark_used(path: Path, modified: float) -> None:
     """Note that a build used the entry at `path` (last modified at `modified`, seconds since
     the epoch), unless that was noted within a day. A cache it cannot write to stays usable."""

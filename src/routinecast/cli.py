@@ -12,7 +12,7 @@ from . import __version__
 from .builder import FORMATS, MAX_BITRATE, MIN_BITRATE, SAMPLE_RATES, Built, BuildSettings, \
     build, extract_routine, load_all, prepare
 from .durations import format_ms
-from .files import write_text_atomic
+from .files import megabytes, write_text_atomic
 from .errors import EXIT_FAILURE, EXIT_INPUT, EXIT_INTERRUPTED, InputError, RoutinecastError
 from .overrides import command_line, load_profile, write_profile_example
 from .plan import format_table, plan_to_json
@@ -132,7 +132,7 @@ def _setting_option(setting: Setting):
         return _auto_option(setting)
     if setting.kind == "flag":
         return click.option(f"{setting.option}/--no-{setting.name}", setting.key, default=None,
-                            help=setting.help[0].upper() + setting.help[1:] + ".")
+                            help=_help(setting) + ".")
     if setting.kind == "choice":
         kind = click.Choice(setting.choices)
     elif setting.kind == "count":
@@ -140,7 +140,12 @@ def _setting_option(setting: Setting):
     else:
         kind = None
     return click.option(setting.option, setting.key, type=kind, metavar=setting.metavar or None,
-                        help=setting.help[0].upper() + setting.help[1:] + ".")
+                        help=_help(setting) + ".")
+
+
+def _help(setting: Setting) -> str:
+    """A setting's help as an option's: a sentence (without its full stop)."""
+    return setting.help[0].upper() + setting.help[1:]
 
 
 _AUTO_VALUES = {"auto": "auto", "true": True, "false": False}
@@ -161,8 +166,7 @@ def _auto_option(setting: Setting):
     option = click.option(setting.option, setting.key, is_flag=False, flag_value="true",
                           default=None, callback=given,
                           type=click.Choice(tuple(_AUTO_VALUES), case_sensitive=False),
-                          help=setting.help[0].upper() + setting.help[1:]
-                          + f" ({setting.option} alone: true).")
+                          help=_help(setting) + f" ({setting.option} alone: true).")
     negation = click.option(f"--no-{setting.name}", is_flag=True, expose_value=False,
                             callback=negated, help=f"Same as {setting.option} false.")
     return lambda command: option(negation(command))
@@ -539,26 +543,22 @@ def cache_command(cache_dir, unused_days) -> None:
     if unused_days is not None:
         removed = prune(folder, unused_days)
         when = "" if unused_days == 0 else f" not used in {unused_days} days"
-        click.echo(f"removed {_files(removed.files)} ({_mb(removed.size)}){when} from {folder}"
-                   if removed.files else f"nothing to remove from {folder}")
+        click.echo(f"removed {_files(removed.files)} ({megabytes(removed.size)}){when} from "
+                   f"{folder}" if removed.files else f"nothing to remove from {folder}")
     kinds = survey(folder)
     click.echo(f"cache: {folder}")
     for kind in kinds:
         if kind.files or kind.name != "older":
             last = (datetime.date.fromtimestamp(kind.last_used).isoformat()
                     if kind.last_used else "-")
-            click.echo(f"  {kind.name:<7} {kind.files:>7} files  {_mb(kind.size):>9}  "
+            click.echo(f"  {kind.name:<7} {kind.files:>7} files  {megabytes(kind.size):>9}  "
                        f"last used {last}  ({kind.description})")
     click.echo(f"  total   {sum(k.files for k in kinds):>7} files  "
-               f"{_mb(sum(k.size for k in kinds)):>9}")
+               f"{megabytes(sum(k.size for k in kinds)):>9}")
     if removed is not None and removed.failed:
         click.echo(f"could not remove {_files(removed.failed)} ({removed.error}); check the "
                    "folder's permissions", err=True)
         click.get_current_context().exit(EXIT_FAILURE)
-
-
-def _mb(size: int) -> str:
-    return f"{size / 1e6:.1f} MB"
 
 
 def _files(count: int) -> str:

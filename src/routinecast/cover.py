@@ -10,7 +10,6 @@ from __future__ import annotations
 import colorsys
 import hashlib
 import io
-import stat
 from pathlib import Path
 
 COVER_PX = 1400
@@ -69,22 +68,17 @@ _PNG_END = b"IEND\xaeB`\x82"
 def kept_cover(folder: Path, title: str, subtitle: str = "") -> bytes:
     """`make_cover(title, subtitle)`, kept in `folder` so that it is drawn once: a warm build
     then neither starts Pillow nor spends a core compressing a picture while it encodes."""
-    from .cachefolder import mark_used
+    from .cachefolder import mark_used, read_entry
     from .files import keep
 
     key = hashlib.sha256("\0".join((COVER_FORMAT, str(COVER_PX), title, subtitle))
                          .encode("utf-8")).hexdigest()
     path = Path(folder) / f"{key}.png"
-    try:
-        info = path.stat()
-        # a pipe put there would never end
-        data = path.read_bytes() if stat.S_ISREG(info.st_mode) else b""
-        # a cut-short file (a write torn by a power cut) lacks the PNG's closing chunk
-        if data.startswith(_PNG_START) and data.endswith(_PNG_END):
-            mark_used(path, info.st_mtime)
-            return data
-    except OSError:
-        pass
+    found = read_entry(path)
+    # a cut-short file (a write torn by a power cut) lacks the PNG's closing chunk
+    if found is not None and found[0].startswith(_PNG_START) and found[0].endswith(_PNG_END):
+        mark_used(path, found[1])
+        return found[0]
     data = make_cover(title, subtitle)
     keep(path, data)
     return data

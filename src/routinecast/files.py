@@ -282,8 +282,8 @@ def ensure_space(folder: Path, needed: int, target: Path) -> None:
     except OSError:
         return  # the write itself will say what is wrong
     if free < needed:
-        raise OutputError(f"{target} needs about {_megabytes(needed)}, but its disk has "
-                          f"{_megabytes(free)} free; free up space, or write somewhere else "
+        raise OutputError(f"{target} needs about {megabytes(needed)}, but its disk has "
+                          f"{megabytes(free)} free; free up space, or write somewhere else "
                           f"({setting('output')})")
 
 
@@ -297,7 +297,8 @@ def _free_space(folder: Path) -> int:
     return (disk.f_bfree if root else disk.f_bavail) * disk.f_frsize
 
 
-def _megabytes(size: int) -> str:
+def megabytes(size: int) -> str:
+    """`size` bytes as people read it: "2.5 MB"."""
     return f"{size / 1e6:.1f} MB"
 
 

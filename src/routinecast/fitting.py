@@ -8,7 +8,6 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Callable, Sequence
 
-from .checks import middle
 from .durations import describe_ms, format_ms
 from .errors import OverrideError, RoutineError, setting
 from .models import Change, Exercise, Routine
@@ -56,21 +55,6 @@ def _routine_at(routine: Routine, t_counts: float, t_holds: float,
         if kept:
             sections.append(replace(section, exercises=kept))
     return replace(routine, sections=tuple(sections))
-
-
-def _standard(routine: Routine) -> Routine:
-    """`routine` with every range at its middle, as the standard level picks it (a flow's
-    moves follow the breath: no level changes them)."""
-    def exercise(ex: Exercise) -> Exercise:
-        phases = ex.phases if ex.flow else tuple(
-            replace(p, hold_ms=middle(*p.hold_range, p.breath_ms or 1000)) if p.hold_range
-            else p for p in ex.phases)
-        values = {key: middle(*span, 1) for key in ("reps", "sets")
-                  for span in [getattr(ex, f"{key}_range")] if span}
-        return replace(ex, phases=phases, **values)
-    return replace(routine, sections=tuple(
-        replace(section, exercises=tuple(exercise(ex) for ex in section.exercises))
-        for section in routine.sections))
 
 
 def reachable(routine: Routine, speech_ms: SpeechLength,
@@ -131,9 +115,12 @@ def fit_length(routine: Routine, speech_ms: SpeechLength,
                      f"{_mss(longest)}")
     standard_out: frozenset[str] | None = None  # what the standard level's fit leaves out
     if own:
-        standard, here = length(_standard(routine)), length(routine)
+        # every range at its middle, as the standard level picks it (`checks.middle`: the
+        # same rounding); a flow's moves have no range, and no level changes them
+        middles = _routine_at(routine, 0.5, 0.5, frozenset())
+        standard, here = length(middles), length(routine)
         if here != standard:  # to the second, and as far as the routine reaches
-            at_standard = fit_length(_standard(routine), speech_ms, sound_ms)[0]
+            at_standard = fit_length(middles, speech_ms, sound_ms)[0]
             standard_out = frozenset(ex.id for ex in routine.exercises) - {
                 ex.id for ex in at_standard.exercises}
             scaled = min(max(target * here / standard, shortest), longest)

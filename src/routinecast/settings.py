@@ -202,10 +202,12 @@ BUILD_SETTINGS = tuple(setting for setting in SETTINGS if not setting.cascades)
 give them, and a routine file at its top level those of scope `routine`."""
 FILE_SETTINGS = tuple(setting for setting in SETTINGS if setting.scopes)
 """The settings a routine file may write: what the docs' table lists."""
+TOP_SETTINGS = tuple(setting for setting in SETTINGS if "routine" in setting.scopes)
+"""The settings a routine file writes at its top level: fields of `Routine` too."""
 
 assert {s.field for s in CUE_SETTINGS} == {f.name for f in fields(Cues)}, \
     "every field of Cues is one row of SETTINGS"
-assert {s.field for s in SETTINGS if "routine" in s.scopes} <= {f.name for f in fields(Routine)}, \
+assert {s.field for s in TOP_SETTINGS} <= {f.name for f in fields(Routine)}, \
     "every setting of scope routine is a field of Routine"
 
 
@@ -235,8 +237,8 @@ def read_top_settings(check: Checker, data: Map) -> dict[str, Any]:
     `data` (a routine file) set, and `setting_lines`: (key, line) of each, for messages."""
     found: dict[str, Any] = {}
     lines = []
-    for setting in SETTINGS:
-        if "routine" in setting.scopes and data.get(setting.key) is not None:
+    for setting in TOP_SETTINGS:
+        if data.get(setting.key) is not None:
             line = data.key_lines.get(setting.key)
             found[setting.field] = setting.parse(check, data[setting.key], setting.key, line)
             lines.append((setting.key, line))
@@ -245,8 +247,8 @@ def read_top_settings(check: Checker, data: Map) -> dict[str, Any]:
 
 def top_settings(routine: Routine) -> dict[str, Any]:
     """The settings of scope `routine` that `routine` gives, as a routine file writes them."""
-    return {setting.key: setting.show(getattr(routine, setting.field)) for setting in SETTINGS
-            if "routine" in setting.scopes and getattr(routine, setting.field) is not None}
+    return {setting.key: setting.show(getattr(routine, setting.field))
+            for setting in TOP_SETTINGS if getattr(routine, setting.field) is not None}
 
 
 def changed_settings(cues: Cues, base: Cues | None, scope: str) -> dict[str, Any]:

@@ -50,10 +50,10 @@ __all__ = ["batch", "format_results", "Batch", "Result", "Site", "read_manifest"
 TABLE_NAME = "batch.json"
 QR_NAME = "feed-qr.png"
 SITE_RECORD = ".batch-site.json"
-LOCK_NAME = ".batch.lock"
-"""In OUTPUT, locked while a batch builds there: a second batch into it stops at once."""
 """In each listener's folder: the key of the site written there and what its cover was
 drawn from (hidden: `serve` never hands it out)."""
+LOCK_NAME = ".batch.lock"
+"""In OUTPUT, locked while a batch builds there: a second batch into it stops at once."""
 BUILT, UP_TO_DATE, FAILED = "built", "up to date", "failed"
 
 

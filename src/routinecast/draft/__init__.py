@@ -61,6 +61,8 @@ RETURN = rules.pattern("return")
 BREATH_PACING = rules.pattern("breath-pacing")
 NOT_AN_INSTRUCTION = rules.pattern("not-an-instruction")
 FREQUENCY_ONE = rules.pattern("frequency-one")
+STEPS_ELSEWHERE = rules.pattern("steps-elsewhere")
+ADVICE = rules.pattern("advice")
 
 
 @dataclass
@@ -573,10 +575,6 @@ def _placeholder(ex: Exercise, line: int | None, why: str) -> None:
     ex.setup = [Sentence(f"Get into position for the {ex.name.value}.", line or 0)]
     ex.defaulted.insert(0, "steps")
     ex.to_write = why
-
-
-STEPS_ELSEWHERE = rules.pattern("steps-elsewhere")
-ADVICE = rules.pattern("advice")
 
 
 def _first_hold(ex: Exercise, timed: Said | None) -> None:

@@ -16,6 +16,6 @@ from .levelling import Effect, clip_figures
 from .music import check_music, playlist
 from .track import LOUDNESS_RANGE, Calibrated, Measured, Metered, SoundSettings, Track
 
-__all__ = ["LOUDNESS_RANGE", "Calibrated", "Effect", "Measured", "Metered", "SoundSettings", "Track",
-           "check_music", "clip_figures", "cue_sounds", "playlist", "sound_files",
+__all__ = ["LOUDNESS_RANGE", "Calibrated", "Effect", "Measured", "Metered", "SoundSettings",
+           "Track", "check_music", "clip_figures", "cue_sounds", "playlist", "sound_files",
            "sound_lengths"]

@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-import stat
 import struct
 from pathlib import Path
 
 from typing import TYPE_CHECKING, Callable
 
-from ..cachefolder import mark_used
+from ..cachefolder import mark_used, read_entry
 from ..errors import InputError, OutputError, setting
 from ..files import replacing
 
@@ -80,13 +79,10 @@ class ClipCache:
         import numpy as np
 
         path = self._path(key)
-        try:
-            info = path.stat()
-            if not stat.S_ISREG(info.st_mode):  # reading a pipe put there would never end
-                return None
-            data = path.read_bytes()
-        except OSError:
+        found = read_entry(path)
+        if found is None:
             return None
+        data, modified = found
         # views, not slices: a long routine's clips are tens of megabytes, copied for nothing
         view = memoryview(data)
         figures = None
@@ -112,7 +108,7 @@ class ClipCache:
             return None
         if rate != sample_rate or _digest(key, samples) != digest:
             return None
-        mark_used(path, info.st_mtime)
+        mark_used(path, modified)
         return np.frombuffer(samples, dtype="<i2").copy(), figures
 
     def put(self, key: str, samples: np.ndarray, sample_rate: int,
